@@ -1,0 +1,97 @@
+"""One JSON error shape for the whole API: ``{"error": {"code", "message", "fields"}}``.
+
+DRF's exception handler produces the status code and detail; this module only reshapes it, so
+every 4xx a client sees reads the same way, whether it came from a serializer, a permission
+check, a parser or a service.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    """A business rule said no. Services raise it; the API turns it into a 4xx."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "invalid",
+        status_code: int = status.HTTP_400_BAD_REQUEST,
+        fields: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status_code = status_code
+        self.fields = fields or {}
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten_fields(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict):
+        return {key: _flatten_fields(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return [str(item) for item in detail]  # type: ignore[return-value]
+        return [_flatten_fields(item) for item in detail]  # type: ignore[return-value]
+    return str(detail)  # type: ignore[return-value]
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let it be a 500 and reach the logs
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            non_field = detail.get("non_field_errors")
+            fields = {k: v for k, v in detail.items() if k != "non_field_errors"}
+            message = str(non_field[0]) if non_field else "Some fields are not valid."
+            response.data = error_body("invalid", message, _flatten_fields(fields))
+        else:
+            items = detail if isinstance(detail, list) else [detail]
+            response.data = error_body("invalid", "; ".join(str(item) for item in items))
+        return response
+
+    detail = getattr(exc, "detail", None)
+    code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    response.data = error_body(str(code), str(detail) if detail is not None else str(exc))
+    return response
+
+
+# Django-level handlers, so that /api/ paths outside DRF views (unknown URLs, CSRF failures)
+# still answer JSON rather than an HTML page.
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_or_default(default_view, status_code: int, code: str, message: str):
+    def view(request, exception=None, **kwargs):
+        if _wants_json(request):
+            return JsonResponse(error_body(code, message), status=status_code)
+        if exception is not None:
+            return default_view(request, exception, **kwargs)
+        return default_view(request, **kwargs)
+
+    return view

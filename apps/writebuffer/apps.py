@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class WriteBufferConfig(AppConfig):
+    name = "apps.writebuffer"
+    label = "writebuffer"
+    verbose_name = "Write buffer"
+
+    def ready(self) -> None:
+        from apps.writebuffer import metrics
+
+        metrics.install()

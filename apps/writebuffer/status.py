@@ -1,0 +1,44 @@
+"""What the buffer holds right now, for the admin page, the status command and /metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.models import SyncRun
+from apps.writebuffer.registry import registrations
+
+
+def buffer_status(*, dead_letter_limit: int = 50) -> dict[str, Any]:
+    client = buffer_client()
+    models = []
+    for registration in registrations():
+        status = client.model_status(registration.label)
+        models.append(
+            {
+                "model": registration.label,
+                "policy": str(registration.policy),
+                **status,
+                "dead_letter_list": client.dead_letters(registration.label, dead_letter_limit),
+            }
+        )
+    last = SyncRun.objects.exclude(status=SyncRun.Status.SKIPPED).first()
+    return {
+        "models": models,
+        "pending": sum(m["pending"] for m in models),
+        "bytes": sum(m["bytes"] for m in models),
+        "oldest_age_seconds": max((m["oldest_age_seconds"] for m in models), default=0.0),
+        "dead_letters": sum(m["dead_letters"] for m in models),
+        "last_sync": None
+        if last is None
+        else {
+            "started_at": last.started_at.isoformat(),
+            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+            "status": last.status,
+            "trigger": last.trigger,
+            "records_synced": last.records_synced,
+            "records_failed": last.records_failed,
+            "dead_lettered": last.dead_lettered,
+            "duration_seconds": last.duration_seconds,
+        },
+    }

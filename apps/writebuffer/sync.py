@@ -1,0 +1,314 @@
+"""The sync: move buffered writes from the Redis logs into PostgreSQL, in batches.
+
+For each model: take over entries a dead consumer held (XAUTOCLAIM), then read new ones
+(XREADGROUP), keep the newest version of each row, write the batch in one transaction with the
+versioned upsert, and acknowledge only after the commit. A crash between commit and ack means a
+redelivery, which the version guard turns into a no-op.
+
+A batch that fails is retried entry by entry, so one bad record never blocks the rest. An entry that
+fails on its own is released for the next run; after ``MAX_DELIVERIES`` failures it moves to the
+dead-letter stream. When the database itself is unreachable nothing is counted against the
+entries: they are released and the run stops, and the task retries with backoff.
+
+Runs are single-flight (a PostgreSQL advisory lock, released by PostgreSQL if the worker dies) and
+bounded (``MAX_RECORDS_PER_RUN``); even without the lock two runs at once would be safe, since the
+consumer group hands each entry to one of them and the upsert is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from apps.writebuffer import records, sink
+from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.client import Entry
+from apps.writebuffer.connection import SYNC_GROUP, buffer_settings, global_key, log_key, stats_key
+from apps.writebuffer.models import SyncRun
+from apps.writebuffer.registry import Registration, registrations
+
+logger = logging.getLogger(__name__)
+
+# Any fixed 64-bit number, unique to this lock within the database.
+ADVISORY_LOCK_ID = 0x5C4001524_0001
+
+# Test hook: a process with this variable set pauses after committing a batch and before
+# acknowledging it, writing the marker file first, so a test can SIGKILL it at exactly that point.
+PAUSE_AFTER_COMMIT_ENV = "WRITEBUFFER_PAUSE_AFTER_COMMIT"
+
+
+class DatabaseUnavailable(Exception):
+    """PostgreSQL could not be reached; the run stopped and its entries were released."""
+
+
+@dataclass
+class ModelResult:
+    synced: int = 0
+    failed: int = 0
+    dead_lettered: int = 0
+
+
+@dataclass
+class SyncResult:
+    ran: bool = True
+    models: dict[str, ModelResult] = field(default_factory=dict)
+
+    @property
+    def synced(self) -> int:
+        return sum(result.synced for result in self.models.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(result.failed for result in self.models.values())
+
+    @property
+    def dead_lettered(self) -> int:
+        return sum(result.dead_lettered for result in self.models.values())
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _is_unreachable(exc: Exception) -> bool:
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+@contextmanager
+def sync_lock() -> Iterator[bool]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_ID])
+            acquired = cursor.fetchone()[0]
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_ID])
+        return
+    # SQLite (local development): a Redis lock with an expiry longer than any run.
+    lock = buffer_client().redis.lock(global_key("sync:lock"), timeout=30 * 60)
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            lock.release()
+
+
+def _apply(registration: Registration, entries: list[Entry]) -> None:
+    """Write the newest version of each row among ``entries`` in one transaction."""
+    upserts: dict[str, dict] = {}
+    deletes: dict[str, dict] = {}
+    for entry in entries:
+        payload = entry.payload
+        assert payload is not None
+        newest = upserts.get(payload["k"]) or deletes.get(payload["k"])
+        if newest is not None and newest["v"] >= payload["v"]:
+            continue
+        upserts.pop(payload["k"], None)
+        deletes.pop(payload["k"], None)
+        (deletes if payload["o"] == records.DELETE else upserts)[payload["k"]] = payload
+    model = registration.model
+    instances = [records.instance_from_payload(model, payload) for payload in upserts.values()]
+    with transaction.atomic():
+        sink.upsert(model, instances)
+        sink.delete(model, [(uuid.UUID(p["k"]), p["v"]) for p in deletes.values()])
+
+
+def _pause_for_fault_test() -> None:
+    marker = os.environ.get(PAUSE_AFTER_COMMIT_ENV)
+    if marker:
+        with open(marker, "w") as handle:
+            handle.write(str(os.getpid()))
+        time.sleep(3600)
+
+
+class _ModelSync:
+    def __init__(self, registration: Registration, consumer: str) -> None:
+        self.registration = registration
+        self.label = registration.label
+        self.consumer = consumer
+        self.client = buffer_client()
+        self.settings = buffer_settings()
+        self.result = ModelResult()
+
+    def _partition(self, entry: Entry) -> str:
+        if entry.payload is None:
+            return "_"
+        return records.payload_partition(self.registration, entry.payload)
+
+    def _ack(self, entries: list[Entry]) -> None:
+        self.client.ack(
+            self.label,
+            [(e.entry_id, self._partition(e), uuid.UUID(e.pk)) for e in entries],
+        )
+
+    def _release(self, entries: list[Entry]) -> None:
+        """Hand entries back without acknowledging them: mark them idle for long, so the next
+        run's XAUTOCLAIM takes them at once (JUSTID: this does not count as a delivery)."""
+        if entries:
+            self.client.redis.xclaim(
+                log_key(self.label),
+                SYNC_GROUP,
+                self.consumer,
+                0,
+                [e.entry_id for e in entries],
+                idle=10**9,
+                justid=True,
+            )
+
+    def _fail(self, entry: Entry, error: str) -> None:
+        failures = self.client.record_failure(self.label, entry.entry_id)
+        if failures >= self.settings["MAX_DELIVERIES"]:
+            logger.error(
+                "write buffer: %s entry %s failed %d times; moved to dead letters: %s",
+                self.label,
+                entry.entry_id,
+                failures,
+                error,
+            )
+            self.client.dead_letter(
+                self.label, entry, partition=self._partition(entry), error=error, failures=failures
+            )
+            self.result.dead_lettered += 1
+        else:
+            self._release([entry])
+            self.result.failed += 1
+
+    def process(self, entries: list[Entry]) -> None:
+        decodable = [e for e in entries if e.payload is not None]
+        for entry in entries:
+            if entry.payload is None:
+                self._fail(entry, entry.decode_error)
+        try:
+            _apply(self.registration, decodable)
+        except Exception as exc:  # noqa: BLE001 - sorted below: unreachable database, or bad data
+            if _is_unreachable(exc):
+                self._release(decodable)
+                connection.close()
+                raise DatabaseUnavailable(str(exc)) from exc
+            logger.warning("write buffer: %s batch failed (%s); retrying one by one", self.label, exc)
+            self._process_one_by_one(decodable)
+            return
+        _pause_for_fault_test()
+        self._ack(decodable)
+        self.result.synced += len(decodable)
+
+    def _process_one_by_one(self, entries: list[Entry]) -> None:
+        # Group by row so older versions of a row share the fate of its newest one.
+        by_row: dict[str, list[Entry]] = {}
+        for entry in entries:
+            by_row.setdefault(entry.pk, []).append(entry)
+        for position, row_entries in enumerate(by_row.values()):
+            try:
+                _apply(self.registration, row_entries)
+            except Exception as exc:  # noqa: BLE001
+                if _is_unreachable(exc):
+                    rest = [e for group in list(by_row.values())[position:] for e in group]
+                    self._release(rest)
+                    connection.close()
+                    raise DatabaseUnavailable(str(exc)) from exc
+                newest = max(row_entries, key=lambda e: e.payload["v"])
+                self._fail(newest, f"{type(exc).__name__}: {exc}")
+                self._release([e for e in row_entries if e is not newest])
+                continue
+            self._ack(row_entries)
+            self.result.synced += len(row_entries)
+
+    def run(self, budget: int) -> ModelResult:
+        self.client.ensure_group(self.label)
+        batch = self.settings["BATCH_SIZE"]
+        min_idle_ms = int(self.settings["CLAIM_IDLE_SECONDS"] * 1000)
+        reclaiming = True
+        handled = 0
+        while handled < budget:
+            count = min(batch, budget - handled)
+            entries: list[Entry] = []
+            if reclaiming:
+                entries = self.client.claim_stale(self.label, self.consumer, min_idle_ms, count)
+                reclaiming = bool(entries)
+            if not entries:
+                entries = self.client.read_new(self.label, self.consumer, count)
+            if not entries:
+                break
+            self.process(entries)
+            handled += len(entries)
+        return self.result
+
+
+def sync_all(*, trigger: str = "schedule", max_records: int | None = None) -> SyncResult:
+    """One sync run over every registered model. Returns what it did."""
+    budget = max_records or buffer_settings()["MAX_RECORDS_PER_RUN"]
+    with sync_lock() as acquired:
+        if not acquired:
+            SyncRun.objects.create(
+                trigger=trigger, status=SyncRun.Status.SKIPPED, finished_at=timezone.now()
+            )
+            return SyncResult(ran=False)
+        run = SyncRun.objects.create(trigger=trigger)
+        started = time.monotonic()
+        result = SyncResult()
+        error = ""
+        consumer = consumer_name()
+        try:
+            for registration in registrations():
+                result.models[registration.label] = _ModelSync(registration, consumer).run(
+                    budget - result.synced
+                )
+        except DatabaseUnavailable as exc:
+            error = f"database unavailable: {exc}"
+            raise
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            duration = time.monotonic() - started
+            _record_run(run, result, duration, error)
+        return result
+
+
+def _record_run(run: SyncRun, result: SyncResult, duration: float, error: str) -> None:
+    try:
+        buffer_client().stats_incr(
+            sync_runs=1,
+            records_synced=result.synced,
+            records_failed=result.failed,
+            dead_lettered=result.dead_lettered,
+            sync_seconds=float(duration),
+            **({"sync_errors": 1} if error else {}),
+        )
+        buffer_client().redis.hset(
+            stats_key(),
+            mapping={"last_sync_finished": time.time(), "last_sync_duration": duration},
+        )
+    except Exception:  # noqa: BLE001 - statistics must never fail a sync
+        logger.exception("could not record sync statistics")
+    if error:
+        status = SyncRun.Status.FAILED
+    elif result.failed or result.dead_lettered:
+        status = SyncRun.Status.PARTIAL
+    else:
+        status = SyncRun.Status.OK
+    try:
+        SyncRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(),
+            status=status,
+            records_synced=result.synced,
+            records_failed=result.failed,
+            dead_lettered=result.dead_lettered,
+            duration_seconds=duration,
+            error=error[:5000],
+        )
+    except DatabaseError:
+        logger.warning("could not record sync run %s (database unavailable)", run.pk)

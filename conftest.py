@@ -1,0 +1,26 @@
+"""Fixtures shared by every app's tests: real PostgreSQL (pytest-django) and real Redis."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+from django_redis import get_redis_connection
+
+
+def _delete_prefixed(alias: str, pattern: str) -> None:
+    client = get_redis_connection(alias)
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    """Each test starts with an empty buffer and read cache (only this run's key prefixes)."""
+    prefix = settings.WRITE_BUFFER["KEY_PREFIX"]
+    _delete_prefixed("writebuffer", f"{prefix}:*")
+    _delete_prefixed("default", f"{settings.CACHES['default']['KEY_PREFIX']}:*")
+    from apps.writebuffer import dictionaries
+
+    dictionaries.forget_active()
+    yield
+    caches["default"].close()

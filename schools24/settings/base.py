@@ -1,0 +1,250 @@
+"""Settings shared by every environment; every external address comes from the environment.
+
+The local defaults let a developer run the project with nothing configured: SQLite under ``var/``
+and the Redis on 127.0.0.1:6379. ``production.py`` removes the defaults that must not leak there.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-secret-key-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_prometheus",
+    "rest_framework",
+    "drf_spectacular",
+    "django_celery_beat",
+    "channels",
+    "apps.core",
+    "apps.users",
+    "apps.writebuffer",
+    "apps.dashboards",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "schools24.urls"
+WSGI_APPLICATION = "schools24.wsgi.application"
+ASGI_APPLICATION = "schools24.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# No DATABASE_URL: an embedded SQLite file, so `make run` works on a bare machine. PostgreSQL is
+# what production and the test suite use; psycopg 3's pool keeps connections warm.
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 10}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server, worker and beat share the file: wait for locks rather than fail.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = ["apps.users.auth.ThrottledModelBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# Failed logins allowed per window, per username and per client address.
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=10)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=50)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+
+# --- Attachments: S3-compatible storage when a bucket is configured, local disk otherwise ----
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env("AWS_S3_REGION_NAME", default=None),
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+
+# --- Redis roles ----------------------------------------------------------------------------
+# REDIS_URL: read cache, sessions and the channel layer; may evict (LRU).
+# WRITE_BUFFER_REDIS_URL: the write buffer; must persist (AOF) and never evict.
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+WRITE_BUFFER_REDIS_URL = env("WRITE_BUFFER_REDIS_URL", default="redis://127.0.0.1:6379/1")
+
+_redis_timeouts = {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 5}
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "s24",
+        "OPTIONS": {
+            **_redis_timeouts,
+            "COMPRESSOR": "apps.writebuffer.codecs.ZstdDictionaryCompressor",
+        },
+    },
+    "writebuffer": {
+        "BACKEND": "apps.writebuffer.cache.WriteBufferCache",
+        "LOCATION": WRITE_BUFFER_REDIS_URL,
+        "KEY_PREFIX": "s24",
+        "OPTIONS": {
+            **_redis_timeouts,
+            "CLIENT_CLASS": "apps.writebuffer.client.WriteBufferClient",
+            "SERIALIZER": "apps.writebuffer.serializers.CompactJSONSerializer",
+            "COMPRESSOR": env(
+                "WRITE_BUFFER_COMPRESSOR",
+                default="apps.writebuffer.codecs.ZstdDictionaryCompressor",
+            ),
+        },
+    },
+}
+
+# Sessions live in the read cache for 24 hours, as the original design asks.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_CACHE_ALIAS = "default"
+SESSION_COOKIE_AGE = 24 * 60 * 60
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/2")
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+# The Redis transport redelivers a task nobody acked within visibility_timeout. Its default (one
+# hour) equals the hourly sync's period, so a slow sync would run twice; keep it far above the
+# hard time limit of any task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 60 * 60}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+# --- Channels -------------------------------------------------------------------------------
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL]},
+    },
+}
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.DefaultPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.core.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"login": "20/min"},
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=30),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Schools24 API",
+    "DESCRIPTION": "REST API for the Schools24 mobile apps and integrations.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Write buffer ---------------------------------------------------------------------------
+WRITE_BUFFER = {
+    # Above either limit new writes go straight to the database (backpressure, never loss).
+    "MAX_PENDING_PER_MODEL": env.int("WRITE_BUFFER_MAX_PENDING_PER_MODEL", default=500_000),
+    "MAX_MEMORY_BYTES": env.int("WRITE_BUFFER_MAX_MEMORY_BYTES", default=512 * 1024 * 1024),
+    # Thresholds that trigger a sync before the hourly schedule.
+    "FLUSH_AT_PENDING": env.int("WRITE_BUFFER_FLUSH_AT_PENDING", default=20_000),
+    "FLUSH_AT_BYTES": env.int("WRITE_BUFFER_FLUSH_AT_BYTES", default=64 * 1024 * 1024),
+    "FLUSH_AT_AGE_SECONDS": env.int("WRITE_BUFFER_FLUSH_AT_AGE_SECONDS", default=60 * 60),
+    # One sync run reads at most this many entries per model, in batches of BATCH_SIZE.
+    "BATCH_SIZE": env.int("WRITE_BUFFER_BATCH_SIZE", default=1000),
+    "MAX_RECORDS_PER_RUN": env.int("WRITE_BUFFER_MAX_RECORDS_PER_RUN", default=200_000),
+    # An entry delivered this many times without success goes to the dead-letter stream.
+    "MAX_DELIVERIES": env.int("WRITE_BUFFER_MAX_DELIVERIES", default=5),
+    # Entries a consumer has held this long are taken over (the consumer is presumed dead).
+    "CLAIM_IDLE_SECONDS": env.int("WRITE_BUFFER_CLAIM_IDLE_SECONDS", default=300),
+    "KEY_PREFIX": env("WRITE_BUFFER_KEY_PREFIX", default="wb"),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,6 @@
+"""Local development: debug on by default, everything else from base's working defaults."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)

@@ -1,0 +1,32 @@
+"""URL routing: API under /api/v1/, docs, admin, operations endpoints and the web pages."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.core.errors import json_or_default
+from apps.core.health import healthz
+from apps.core.views import home
+
+api_v1 = [
+    path("", include("apps.users.urls")),
+]
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz/", healthz, name="healthz"),
+    path("", include("django_prometheus.urls")),
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+handler400 = json_or_default(defaults.bad_request, 400, "bad_request", "The request is malformed.")
+handler403 = json_or_default(defaults.permission_denied, 403, "permission_denied", "Forbidden.")
+handler404 = json_or_default(defaults.page_not_found, 404, "not_found", "Not found.")
+handler500 = json_or_default(defaults.server_error, 500, "server_error", "Internal error.")

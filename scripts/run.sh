@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `make run`: migrate, seed a demo school into an empty database, then run the ASGI web server
+# (HTTP + websockets), a Celery worker and Celery Beat together. Ctrl-C stops them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+source scripts/redis.sh
+mkdir -p var
+
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+if ! redis_answers "$REDIS_URL"; then
+  if command -v redis-server >/dev/null; then
+    port=$(url_port "$REDIS_URL")
+    echo "No Redis at $REDIS_URL; starting one on port $port (data in var/redis)"
+    start_durable_redis "$port" var/redis
+  else
+    echo "No Redis answers at $REDIS_URL and redis-server is not installed." >&2
+    echo "Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis)" >&2
+    echo "or point REDIS_URL at a running Redis, then run 'make run' again." >&2
+    exit 1
+  fi
+fi
+# The write buffer needs a Redis that keeps its data (AOF) and never evicts. Unless one is
+# configured, run our own on port 6380 with data under var/, so the machine's Redis is left as it is.
+if [ -z "${WRITE_BUFFER_REDIS_URL:-}" ]; then
+  export WRITE_BUFFER_REDIS_URL="redis://127.0.0.1:6380/0"
+  if ! redis_answers "$WRITE_BUFFER_REDIS_URL"; then
+    if ! command -v redis-server >/dev/null; then
+      echo "redis-server is not installed: set WRITE_BUFFER_REDIS_URL to a Redis with AOF on." >&2
+      exit 1
+    fi
+    echo "Starting the write buffer's Redis on port 6380 (append-only file in var/redis-buffer)"
+    start_durable_redis 6380 var/redis-buffer
+  fi
+fi
+export CELERY_BROKER_URL="${CELERY_BROKER_URL:-${REDIS_URL%/*}/2}"
+
+$PY manage.py migrate --noinput
+if [ "$($PY manage.py shell -c 'from apps.users.models import School; print(School.objects.exists())')" = "False" ]; then
+  $PY manage.py seed_demo
+fi
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo "Stopping..."
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+.venv/bin/celery -A schools24 worker --loglevel INFO --concurrency 2 & pids+=($!)
+.venv/bin/celery -A schools24 beat --loglevel INFO --pidfile var/celerybeat.pid & pids+=($!)
+.venv/bin/daphne -b 127.0.0.1 -p 8000 schools24.asgi:application & pids+=($!)
+echo "Schools24 is running on http://127.0.0.1:8000 (admin: /admin/, API docs: /api/docs/). Ctrl-C stops it."
+wait -n "${pids[@]}"
