@@ -12,6 +12,9 @@ from apps.core.views import home
 
 api_v1 = [
     path("", include("apps.users.urls")),
+    path("homework/", include("apps.homework.urls")),
+    path("attendance/", include("apps.attendance.urls")),
+    path("grades/", include("apps.grades.urls")),
 ]
 
 urlpatterns = [

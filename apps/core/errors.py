@@ -76,6 +76,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
     detail = getattr(exc, "detail", None)
     code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    if isinstance(detail, dict) and "detail" in detail:
+        # simplejwt's errors carry {"detail", "code", "messages"}; without this the message
+        # would be the repr of that dict and the specific code (user_inactive...) would be lost.
+        code = detail.get("code") or code
+        detail = detail["detail"]
     response.data = error_body(str(code), str(detail) if detail is not None else str(exc))
     return response
 

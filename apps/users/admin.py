@@ -34,15 +34,15 @@ class UserAdmin(SchoolScopedAdmin, DjangoUserAdmin):
     list_filter = ["role", "is_active", "school"]
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
-    add_fieldsets = (
-        (None, {"fields": ("username", "role", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"fields": ("username", "role", "password1", "password2")}),)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             fieldsets = self.add_fieldsets
             if request.user.is_superuser:
-                fieldsets = ((None, {"fields": ("username", "school", "role", "password1", "password2")}),)
+                fieldsets = (
+                    (None, {"fields": ("username", "school", "role", "password1", "password2")}),
+                )
             return fieldsets
         base = [
             (None, {"fields": ("username", "password")}),

@@ -60,4 +60,3 @@ class MeApi(APIView):
     def get(self, request):
         user = user_get_me(user=request.user)
         return Response(self.OutputSerializer(user).data)
-

@@ -124,7 +124,9 @@ def seed_demo(*, students: int, password: str, progress: bool = True) -> DemoCon
                 )
 
     iterator = range(1, students + 1)
-    for number in tqdm(iterator, desc="students and guardians", disable=not progress, unit="student"):
+    for number in tqdm(
+        iterator, desc="students and guardians", disable=not progress, unit="student"
+    ):
         with transaction.atomic():
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             student = _user(

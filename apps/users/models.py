@@ -1,4 +1,4 @@
-"""Schools (the tenants), people and their roles, classes, subjects and who teaches or learns where."""
+"""Schools (the tenants), people and roles, classes, subjects, who teaches or learns where."""
 
 import uuid
 

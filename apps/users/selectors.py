@@ -57,6 +57,7 @@ def teaches(*, teacher: User, school_class_id, subject_id=None) -> bool:
         assignments = assignments.filter(subject_id=subject_id)
     if assignments.exists():
         return True
-    return subject_id is None and SchoolClass.objects.filter(
-        pk=school_class_id, class_teacher=teacher
-    ).exists()
+    return (
+        subject_id is None
+        and SchoolClass.objects.filter(pk=school_class_id, class_teacher=teacher).exists()
+    )

@@ -54,7 +54,9 @@ class SyncRunAdmin(OperatorOnlyAdmin):
 
     def get_urls(self):
         return [
-            path("sync-now/", self.admin_site.admin_view(self.sync_now), name="writebuffer-sync-now"),
+            path(
+                "sync-now/", self.admin_site.admin_view(self.sync_now), name="writebuffer-sync-now"
+            ),
             path(
                 "dead-letter/<str:label>/<str:dead_id>/<str:action>/",
                 self.admin_site.admin_view(self.dead_letter_action),

@@ -2,16 +2,20 @@
 
 Per buffered model (all keys hash-tagged with the model label, see ``connection.py``):
 
-- ``log``: a Stream, one entry per write (field ``d``: the encoded payload). Consumed by the
+- ``log``: a Stream with one entry per write request: the rows one service call wrote, all of one
+  partition (field ``d``: the encoded payload ``{"p": partition, "r": [records]}``). Consumed by the
   consumer group ``sync``; an entry is XACKed and XDELed only after its PostgreSQL transaction
-  committed, so the log holds exactly the writes not yet known to be in the database.
-- ``ix:<partition>``: small hashes, pk (16 raw bytes) -> the log entry holding the newest pending
-  write of that row, packed as one integer. Read-your-writes looks pending rows up here.
+  committed, so the log holds exactly the writes not yet known to be in the database. A whole
+  register of 40 marks is one entry: it compresses as one text and pays the per-entry overhead once.
+- ``ix:<partition>``: a set of the log entries that hold pending writes of that partition (the
+  submissions of one homework, the marks of one register). Members are entry ids packed into one
+  integer, so Redis keeps the set as an intset at 8 bytes a member. Read-your-writes reads these.
 - ``failures``: entry id -> how many times that entry failed on its own (poison detection).
-- ``dead``: a Stream of entries that failed ``MAX_DELIVERIES`` times, for people to retry or
-  discard in the admin.
+- ``dead``: a Stream of records that kept failing, for people to retry or discard in the admin.
+- ``stats``: counters (pending records, raw and encoded bytes) kept by the scripts themselves.
 
-Nothing here has a TTL: unsynced writes never expire.
+A row's version is its entry's id (``ms * 10000 + seq``): Redis orders the writes, not the clocks of
+the web servers. Nothing here has a TTL: unsynced writes never expire.
 """
 
 from __future__ import annotations
@@ -28,80 +32,111 @@ from redis.exceptions import ResponseError
 
 from apps.writebuffer import connection as keys
 
-# Append one write and point the row's index entry at it, atomically. The log entry id
-# "<ms>-<seq>" is packed as ms * 1024 + seq (exact in a Lua double) to keep the index small;
-# the rare seq >= 1024 keeps the id as a string. Refuses (returns false) over the pending limit.
-APPEND = """
+# Lua: the packed form of an entry id "<ms>-<seq>" is the decimal ms followed by seq in 4 digits,
+# an integer below 2^63 that Redis stores in an intset. (seq >= 10000 means more than ten thousand
+# writes to one model in one millisecond; such an entry keeps its id as the member.)
+_PACK = """
+local function pack(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  if tonumber(seq) < 10000 then return ms .. string.format('%04d', tonumber(seq)) end
+  return id
+end
+"""
+
+# Append one write request; refuses (returns false) when the log is over the pending limit.
+# KEYS: log, partition index, stats; ARGV: payload, max pending, raw bytes, records.
+APPEND = (
+    _PACK
+    + """
 local pending = redis.call('XLEN', KEYS[1])
-if pending >= tonumber(ARGV[3]) then return {false, pending} end
+if pending >= tonumber(ARGV[2]) then return {false, pending} end
 local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
-local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-local ref = id
-if tonumber(seq) < 1024 then ref = string.format('%.0f', tonumber(ms) * 1024 + tonumber(seq)) end
-redis.call('HSET', KEYS[2], ARGV[2], ref)
-redis.call('HINCRBY', KEYS[3], 'raw_bytes', ARGV[4])
+redis.call('SADD', KEYS[2], pack(id))
+redis.call('HINCRBY', KEYS[3], 'raw_bytes', ARGV[3])
 redis.call('HINCRBY', KEYS[3], 'encoded_bytes', string.len(ARGV[1]))
+redis.call('HINCRBY', KEYS[3], 'pending_records', ARGV[4])
 return {id, pending + 1}
 """
+)
 
-# Acknowledge synced entries: XACK + XDEL each, and drop its index entry only if the index still
-# points at it (a newer write to the same row must stay visible until it is synced too).
-# KEYS: log, failures, then one index key per entry; ARGV: group, then (entry id, pk, ref) triples.
-ACK = """
-local log, failures, group = KEYS[1], KEYS[2], ARGV[1]
-local n = 0
-for i = 3, #KEYS do
-  local base = (i - 3) * 3 + 2
-  local id, pk, ref = ARGV[base], ARGV[base + 1], ARGV[base + 2]
-  n = n + redis.call('XACK', log, group, id)
-  redis.call('XDEL', log, id)
+# Acknowledge entries whose rows are committed: XACK, XDEL, forget failures and index membership.
+# KEYS: log, failures, stats, then one index key per entry; ARGV: group, (id, records) pairs.
+ACK = (
+    _PACK
+    + """
+local log, failures, stats, group = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
+local acked = 0
+for i = 4, #KEYS do
+  local id, n = ARGV[(i - 4) * 2 + 2], ARGV[(i - 4) * 2 + 3]
+  acked = acked + redis.call('XACK', log, group, id)
+  if redis.call('XDEL', log, id) == 1 then redis.call('HINCRBY', stats, 'pending_records', -n) end
   redis.call('HDEL', failures, id)
-  if redis.call('HGET', KEYS[i], pk) == ref then redis.call('HDEL', KEYS[i], pk) end
+  redis.call('SREM', KEYS[i], pack(id))
 end
-return n
+return acked
 """
+)
 
-# Move one entry to the dead-letter stream and acknowledge it, in one step, so it is never in
-# both places and never in neither.
-DEAD_LETTER = """
-redis.call('XADD', KEYS[3], '*', 'd', ARGV[2], 'entry', ARGV[1], 'error', ARGV[5],
-           'failures', ARGV[6], 'at', ARGV[7], 'partition', ARGV[8])
+# Move an entry's failing records to the dead-letter stream and acknowledge the entry, in one
+# step, so a record is never in both places and never in neither.
+# KEYS: log, failures, stats, dead, index; ARGV: id, records in entry, dead payload, dead records,
+# error, failures, time, partition, group.
+DEAD_LETTER = (
+    _PACK
+    + """
+redis.call('XADD', KEYS[4], '*', 'd', ARGV[3], 'entry', ARGV[1], 'records', ARGV[4],
+           'error', ARGV[5], 'failures', ARGV[6], 'at', ARGV[7], 'partition', ARGV[8])
 redis.call('XACK', KEYS[1], ARGV[9], ARGV[1])
-redis.call('XDEL', KEYS[1], ARGV[1])
+if redis.call('XDEL', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HINCRBY', KEYS[3], 'pending_records', -ARGV[2])
+end
 redis.call('HDEL', KEYS[2], ARGV[1])
-if redis.call('HGET', KEYS[4], ARGV[3]) == ARGV[4] then redis.call('HDEL', KEYS[4], ARGV[3]) end
+redis.call('SREM', KEYS[5], pack(ARGV[1]))
 return 1
 """
+)
 
-# Put a dead letter back in the log (as a new write of the same payload) and remove it.
-DEAD_RETRY = """
+# Put a dead letter back into the log (keeping its records' original version) and remove it.
+# KEYS: log, dead, index, stats; ARGV: dead id.
+DEAD_RETRY = (
+    _PACK
+    + """
 local entry = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1])
 if #entry == 0 then return false end
 local fields = entry[1][2]
-local payload
-for i = 1, #fields, 2 do if fields[i] == 'd' then payload = fields[i + 1] end end
+local payload, n
+for i = 1, #fields, 2 do
+  if fields[i] == 'd' then payload = fields[i + 1] end
+  if fields[i] == 'records' then n = fields[i + 1] end
+end
 local id = redis.call('XADD', KEYS[1], '*', 'd', payload)
-local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-local ref = id
-if tonumber(seq) < 1024 then ref = string.format('%.0f', tonumber(ms) * 1024 + tonumber(seq)) end
-redis.call('HSET', KEYS[3], ARGV[2], ref)
+redis.call('SADD', KEYS[3], pack(id))
+redis.call('HINCRBY', KEYS[4], 'pending_records', n)
 redis.call('XDEL', KEYS[2], ARGV[1])
 return id
 """
+)
+
+MAX_SEQ = 9999
 
 
-def unpack_ref(ref: bytes | str | int) -> str:
-    """The log entry id an index entry points at."""
-    text = ref.decode() if isinstance(ref, bytes) else str(ref)
-    if "-" in text:
-        return text
-    packed = int(text)
-    return f"{packed // 1024}-{packed % 1024}"
+def version_of(entry_id: str | bytes) -> int:
+    """The version every record of an entry gets: its id as one growing integer."""
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, seq = text.split("-")
+    return int(ms) * 10_000 + min(int(seq), MAX_SEQ)
 
 
 def pack_ref(entry_id: str) -> str:
     ms, seq = entry_id.split("-")
-    return str(int(ms) * 1024 + int(seq)) if int(seq) < 1024 else entry_id
+    return f"{ms}{int(seq):04d}" if int(seq) <= MAX_SEQ else entry_id
+
+
+def unpack_ref(ref: bytes | str | int) -> str:
+    text = ref.decode() if isinstance(ref, bytes) else str(ref)
+    if "-" in text:
+        return text
+    return f"{text[:-4]}-{int(text[-4:])}"
 
 
 def entry_time(entry_id: str | bytes) -> float:
@@ -119,8 +154,22 @@ class Entry:
     decode_error: str = ""
 
     @property
-    def pk(self) -> str:
-        return self.payload["k"] if self.payload else ""
+    def version(self) -> int:
+        if self.payload and "v" in self.payload:
+            return int(self.payload["v"])  # a retried dead letter keeps its first version
+        return version_of(self.entry_id)
+
+    @property
+    def partition(self) -> str:
+        return self.payload.get("p", "_") if self.payload else "_"
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The entry's records, each with its version as ``"v"``."""
+        if not self.payload:
+            return []
+        version = self.version
+        return [{**record, "v": version} for record in self.payload.get("r", [])]
 
 
 class WriteBufferClient(DefaultClient):
@@ -149,73 +198,70 @@ class WriteBufferClient(DefaultClient):
 
     # --- writing ------------------------------------------------------------------------------
     def append(
-        self, *, label: str, partition: str, pk: uuid.UUID, payload: dict, max_pending: int
-    ) -> tuple[str | None, int]:
-        """Append a write. Returns (entry id, pending count); entry id None means "over limit"."""
-        return self.append_many(label=label, items=[(partition, pk, payload)], max_pending=max_pending)[0]
+        self, *, label: str, partition: str, records: list[dict[str, Any]], max_pending: int
+    ) -> tuple[int | None, int]:
+        """Append one write request (rows of one partition, distinct pks).
 
-    def append_many(
-        self, *, label: str, items: list[tuple[str, uuid.UUID, dict]], max_pending: int
-    ) -> list[tuple[str | None, int]]:
-        """Append several writes of one model in one round trip; results in the same order."""
-        script = self._script("append")
-        pipe = self.redis.pipeline(transaction=False)
-        log = keys.log_key(label)
-        model_stats = keys.model_key(label, "stats")
-        for partition, pk, payload in items:
-            raw = self._serializer.dumps(payload)
-            script(
-                keys=[log, keys.index_key(label, partition), model_stats],
-                args=[self._compressor.compress(raw), pk.bytes, max_pending, len(raw)],
-                client=pipe,
-            )
-        return [
-            ((entry_id.decode() if entry_id else None), int(pending))
-            for entry_id, pending in pipe.execute()
-        ]
+        Returns (version, pending entries); version None means the log is over its limit.
+        """
+        raw = self._serializer.dumps({"p": partition, "r": records})
+        entry_id, pending = self._script("append")(
+            keys=[
+                keys.log_key(label),
+                keys.index_key(label, partition),
+                keys.model_key(label, "stats"),
+            ],
+            args=[self._compressor.compress(raw), max_pending, len(raw), len(records)],
+        )
+        return (version_of(entry_id) if entry_id else None), int(pending)
 
     # --- read-your-writes ---------------------------------------------------------------------
+    def _newest_by_pk(self, label: str, refs: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Newest pending record of each row found in the given entries."""
+        refs = list(refs)
+        if not refs:
+            return {}
+        pipe = self.redis.pipeline(transaction=False)
+        log = keys.log_key(label)
+        for entry_id in refs:
+            pipe.xrange(log, entry_id, entry_id)
+        newest: dict[str, dict[str, Any]] = {}
+        for result in pipe.execute():
+            if not result:  # synced and acknowledged meanwhile: the database has it now
+                continue
+            entry_id, fields = result[0]
+            entry = Entry(entry_id.decode(), fields[b"d"], self.decode(fields[b"d"]))
+            for record in entry.records:
+                current = newest.get(record["k"])
+                if current is None or current["v"] <= record["v"]:
+                    newest[record["k"]] = record
+        return newest
+
     def pending_in_partitions(self, label: str, partitions: Iterable[str]) -> dict[str, dict]:
-        """Newest pending payload of every row in the given partitions, by pk string."""
+        """Newest pending record of every row in the given partitions, by pk string."""
         partitions = list(dict.fromkeys(partitions))
         if not partitions:
             return {}
         pipe = self.redis.pipeline(transaction=False)
         for partition in partitions:
-            pipe.hgetall(keys.index_key(label, partition))
-        refs: dict[bytes, str] = {}
-        for index in pipe.execute():
-            for pk_bytes, ref in index.items():
-                refs[pk_bytes] = unpack_ref(ref)
-        return self._payloads(label, refs)
+            pipe.smembers(keys.index_key(label, partition))
+        refs = sorted(
+            (unpack_ref(ref) for members in pipe.execute() for ref in members),
+            key=lambda entry_id: tuple(int(part) for part in entry_id.split("-")),
+        )
+        return self._newest_by_pk(label, refs)
 
     def pending_for_pk(self, label: str, pk: uuid.UUID, partition: str | None) -> dict | None:
-        """Newest pending payload of one row. Without its partition every index is searched."""
-        client = self.redis
+        """Newest pending record of one row. Without its partition every index is read: callers
+        that know the partition should pass it."""
         if partition is not None:
-            index_keys = [keys.index_key(label, partition)]
-        else:
-            index_keys = list(client.scan_iter(match=keys.index_pattern(label), count=500))
-        pipe = client.pipeline(transaction=False)
-        for index in index_keys:
-            pipe.hget(index, pk.bytes)
-        for ref in pipe.execute():
-            if ref is not None:
-                return self._payloads(label, {pk.bytes: unpack_ref(ref)}).get(str(pk))
-        return None
-
-    def _payloads(self, label: str, refs: dict[bytes, str]) -> dict[str, dict]:
-        if not refs:
-            return {}
-        pipe = self.redis.pipeline(transaction=False)
-        log = keys.log_key(label)
-        for entry_id in refs.values():
-            pipe.xrange(log, entry_id, entry_id)
-        found = {}
-        for pk_bytes, result in zip(refs, pipe.execute(), strict=True):
-            if result:  # empty: synced and acknowledged meanwhile; the database has it
-                found[str(uuid.UUID(bytes=pk_bytes))] = self.decode(result[0][1][b"d"])
-        return found
+            return self.pending_in_partitions(label, [partition]).get(str(pk))
+        prefix_length = len(keys.index_key(label, ""))
+        partitions = [
+            key.decode()[prefix_length:]
+            for key in self.redis.scan_iter(match=keys.index_pattern(label), count=1000)
+        ]
+        return self.pending_in_partitions(label, partitions).get(str(pk))
 
     # --- the sync's side ----------------------------------------------------------------------
     def ensure_group(self, label: str) -> None:
@@ -256,44 +302,74 @@ class WriteBufferClient(DefaultClient):
         )
         return self._entries(response[0][1]) if response else []
 
-    def ack(self, label: str, entries: list[tuple[str, str, uuid.UUID]]) -> int:
-        """Acknowledge (entry id, partition, pk) after their rows are committed."""
+    def ack(self, label: str, entries: list[Entry]) -> int:
+        """Acknowledge entries after all their rows are committed."""
         if not entries:
             return 0
         args: list[Any] = [keys.SYNC_GROUP]
-        index_keys = []
-        for entry_id, partition, pk in entries:
-            index_keys.append(keys.index_key(label, partition))
-            args.extend([entry_id, pk.bytes, pack_ref(entry_id)])
+        for entry in entries:
+            args.extend([entry.entry_id, len(entry.records)])
         return int(
             self._script("ack")(
-                keys=[keys.log_key(label), keys.failures_key(label), *index_keys], args=args
+                keys=[
+                    keys.log_key(label),
+                    keys.failures_key(label),
+                    keys.model_key(label, "stats"),
+                    *(keys.index_key(label, entry.partition) for entry in entries),
+                ],
+                args=args,
             )
         )
+
+    def release(self, label: str, consumer: str, entries: list[Entry]) -> None:
+        """Hand entries back unacknowledged, marked idle for long, so the next run's XAUTOCLAIM
+        takes them at once (JUSTID: this does not count as a delivery)."""
+        if entries:
+            self.redis.xclaim(
+                keys.log_key(label),
+                keys.SYNC_GROUP,
+                consumer,
+                0,
+                [entry.entry_id for entry in entries],
+                idle=10**9,
+                justid=True,
+            )
 
     def record_failure(self, label: str, entry_id: str) -> int:
         return int(self.redis.hincrby(keys.failures_key(label), entry_id, 1))
 
     def dead_letter(
-        self, label: str, entry: Entry, *, partition: str, error: str, failures: int
+        self, label: str, entry: Entry, *, failed_pks: set[str] | None, error: str, failures: int
     ) -> None:
-        pk = uuid.UUID(entry.pk) if entry.payload else uuid.UUID(int=0)
+        """Move ``entry``'s failing records (all of them if ``failed_pks`` is None, e.g. an
+        undecodable entry) to the dead-letter stream, keeping their version, and ack the entry."""
+        if entry.payload is None:
+            dead_raw, dead_records = entry.raw, 0
+        else:
+            failed = [
+                {k: v for k, v in record.items() if k != "v"}
+                for record in entry.records
+                if failed_pks is None or record["k"] in failed_pks
+            ]
+            dead_payload = {"p": entry.partition, "v": entry.version, "r": failed}
+            dead_raw, dead_records = self.encode(dead_payload, allow_int=False), len(failed)
         self._script("dead_letter")(
             keys=[
                 keys.log_key(label),
                 keys.failures_key(label),
+                keys.model_key(label, "stats"),
                 keys.dead_key(label),
-                keys.index_key(label, partition),
+                keys.index_key(label, entry.partition),
             ],
             args=[
                 entry.entry_id,
-                entry.raw,
-                pk.bytes,
-                pack_ref(entry.entry_id),
+                len(entry.records),
+                dead_raw,
+                dead_records,
                 error[:2000],
                 failures,
                 f"{time.time():.3f}",
-                partition,
+                entry.partition,
                 keys.SYNC_GROUP,
             ],
         )
@@ -304,12 +380,13 @@ class WriteBufferClient(DefaultClient):
         for dead_id, fields in self.redis.xrange(keys.dead_key(label), count=count):
             try:
                 payload = self.decode(fields[b"d"])
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - shown as undecodable; discard is still possible
                 payload = None
             letters.append(
                 {
                     "id": dead_id.decode(),
                     "entry": fields.get(b"entry", b"").decode(),
+                    "records": int(fields.get(b"records", b"0")),
                     "error": fields.get(b"error", b"").decode(),
                     "failures": int(fields.get(b"failures", b"0")),
                     "at": float(fields.get(b"at", b"0")),
@@ -320,15 +397,21 @@ class WriteBufferClient(DefaultClient):
         return letters
 
     def dead_letter_retry(self, label: str, dead_id: str) -> str | None:
+        """Queue a dead letter's records again (after the cause was fixed)."""
         letter = self.redis.xrange(keys.dead_key(label), dead_id, dead_id)
         if not letter:
             return None
         fields = letter[0][1]
-        payload = self.decode(fields[b"d"])  # a still-undecodable letter cannot be retried
+        self.decode(fields[b"d"])  # an undecodable letter cannot be retried, only discarded
         partition = fields.get(b"partition", b"_").decode()
         new_id = self._script("dead_retry")(
-            keys=[keys.log_key(label), keys.dead_key(label), keys.index_key(label, partition)],
-            args=[dead_id, uuid.UUID(payload["k"]).bytes],
+            keys=[
+                keys.log_key(label),
+                keys.dead_key(label),
+                keys.index_key(label, partition),
+                keys.model_key(label, "stats"),
+            ],
+            args=[dead_id],
         )
         return new_id.decode() if new_id else None
 
@@ -341,13 +424,15 @@ class WriteBufferClient(DefaultClient):
         log = keys.log_key(label)
         pipe = client.pipeline(transaction=False)
         pipe.xlen(log)
+        pipe.hget(keys.model_key(label, "stats"), "pending_records")
         pipe.xrange(log, count=1)
         pipe.memory_usage(log, samples=0)
         pipe.xlen(keys.dead_key(label))
-        pending, first, log_bytes, dead = pipe.execute()
+        entries, records, first, log_bytes, dead = pipe.execute()
         oldest_age = time.time() - entry_time(first[0][0]) if first else 0.0
         return {
-            "pending": int(pending),
+            "pending": int(records or 0) if entries else 0,
+            "pending_writes": int(entries),
             "bytes": int(log_bytes or 0),
             "oldest_age_seconds": max(0.0, oldest_age),
             "dead_letters": int(dead),

@@ -25,7 +25,12 @@ CODEC_SNAPPY = 0x01
 CODEC_ZSTD = 0x02
 CODEC_ZSTD_DICT = 0x03
 
-CODEC_NAMES = {"none": CODEC_NONE, "snappy": CODEC_SNAPPY, "zstd": CODEC_ZSTD, "zstd-dict": CODEC_ZSTD_DICT}
+CODEC_NAMES = {
+    "none": CODEC_NONE,
+    "snappy": CODEC_SNAPPY,
+    "zstd": CODEC_ZSTD,
+    "zstd-dict": CODEC_ZSTD_DICT,
+}
 ZSTD_LEVEL = 3
 
 _DICT_ID = struct.Struct(">H")

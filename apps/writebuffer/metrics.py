@@ -46,7 +46,10 @@ class WriteBufferCollector:
                 "schools24_writebuffer_oldest_pending_age_seconds",
                 "Age of the oldest pending record.",
             ),
-            "dead_letters": ("schools24_writebuffer_dead_letters", "Records in the dead-letter stream."),
+            "dead_letters": (
+                "schools24_writebuffer_dead_letters",
+                "Records in the dead-letter stream.",
+            ),
         }
         for key, (name, documentation) in gauges.items():
             family = GaugeMetricFamily(name, documentation, labels=["model"])

@@ -42,7 +42,9 @@ class CompressionDictionary(models.Model):
         verbose_name_plural = "compression dictionaries"
 
     def __str__(self) -> str:
-        return f"dictionary {self.id} ({self.size_bytes} bytes{', active' if self.is_active else ''})"
+        return (
+            f"dictionary {self.id} ({self.size_bytes} bytes{', active' if self.is_active else ''})"
+        )
 
 
 class SyncRun(models.Model):

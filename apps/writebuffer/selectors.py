@@ -37,7 +37,7 @@ def _merge(
         if payload["o"] == records.DELETE:
             rows.pop(pk, None)
             continue
-        instance = records.instance_from_payload(model, payload)
+        instance = records.instance_from_record(model, payload)
         if visible(instance):
             rows[pk] = instance
         else:

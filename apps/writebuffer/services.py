@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from apps.writebuffer import metrics, records, sink
 from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.client import MAX_SEQ
 from apps.writebuffer.connection import buffer_settings
 from apps.writebuffer.registry import Policy, Registration, registration_for
 
@@ -32,10 +33,11 @@ _last_version = 0
 
 
 def next_version() -> int:
-    """A strictly increasing version: microseconds since the epoch, bumped on collisions."""
+    """A version for a write that bypasses the buffer, in the units of buffered versions
+    (``ms * 10000 + seq``, see ``client.version_of``), strictly increasing in this process."""
     global _last_version
     with _version_lock:
-        _last_version = max(time.time_ns() // 1000, _last_version + 1)
+        _last_version = max(time.time_ns() // 1_000_000 * (MAX_SEQ + 1), _last_version + 1)
         return _last_version
 
 
@@ -44,13 +46,6 @@ def _validate(instance: models.Model) -> None:
     # has already loaded (and permission-checked) the objects it links to.
     exclude = [f.name for f in instance._meta.concrete_fields if f.is_relation]
     instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-
-
-def _write_through(registration: Registration, instances: Sequence[models.Model]) -> None:
-    with transaction.atomic():
-        sink.upsert(registration.model, instances)
-    for instance in instances:
-        instance._state.adding = False
 
 
 _memory_check: tuple[float, bool] = (0.0, False)
@@ -67,51 +62,69 @@ def _over_memory_limit() -> bool:
     return over
 
 
+def _append(
+    registration: Registration, partition: str, write_records: list[dict]
+) -> tuple[int | None, str]:
+    """Append to the buffer; returns (version, "") or (None, why it must go to the database)."""
+    try:
+        if _over_memory_limit():
+            return None, "memory_limit"
+        version, pending = buffer_client().append(
+            label=registration.label,
+            partition=partition,
+            records=write_records,
+            max_pending=buffer_settings()["MAX_PENDING_PER_MODEL"],
+        )
+    except RedisError as exc:
+        logger.warning("write buffer unavailable (%s); writing through to the database", exc)
+        return None, "redis_unavailable"
+    if version is None:
+        return None, "pending_limit"
+    _maybe_request_flush(registration, pending)
+    return version, ""
+
+
 def buffered_save_many(instances: Sequence[models.Model], *, validate: bool = True) -> list:
-    """Create or update several rows of one model in one round trip (e.g. a whole register)."""
+    """Create or update rows of one model; rows of one partition become one buffered write
+    (a whole register of marks is one Redis entry and one round trip)."""
     if not instances:
         return []
     registration = registration_for(type(instances[0]))
-    for instance in instances:
-        if validate:
+    if len({instance.pk for instance in instances}) != len(instances):
+        raise ValueError("buffered_save_many got the same row twice")
+    if validate:
+        for instance in instances:
             _validate(instance)
-        instance.version = next_version()
-    if registration.policy == Policy.WRITE_THROUGH:
-        _write_through(registration, instances)
-        return list(instances)
-
-    payloads = [records.upsert_payload(instance) for instance in instances]
-    settings = buffer_settings()
-    fallback: list[models.Model] = []
-    reason = ""
-    try:
-        if _over_memory_limit():
-            fallback, reason = list(instances), "memory_limit"
-        else:
-            results = buffer_client().append_many(
-                label=registration.label,
-                items=[
-                    (registration.partition_of(p["f"]), instance.pk, p)
-                    for instance, p in zip(instances, payloads, strict=True)
-                ],
-                max_pending=settings["MAX_PENDING_PER_MODEL"],
+    if registration.policy == Policy.WRITE_BEHIND:
+        by_partition: dict[str, list[models.Model]] = {}
+        for instance in instances:
+            by_partition.setdefault(registration.partition_of_instance(instance), []).append(
+                instance
             )
-            for instance, (entry_id, pending) in zip(instances, results, strict=True):
-                if entry_id is None:
-                    fallback.append(instance)
-                    reason = "pending_limit"
-                else:
-                    instance._state.adding = False
-            if results:
-                _maybe_request_flush(registration, results[-1][1])
-    except RedisError as exc:
-        # Some of the batch may have reached Redis before the error; writing all of it through
-        # is still right: the same version written twice is a no-op for the versioned upsert.
-        logger.warning("write buffer unavailable (%s); writing through to the database", exc)
-        fallback, reason = list(instances), "redis_unavailable"
+        fallback: list[models.Model] = []
+        for partition, group in by_partition.items():
+            version, reason = _append(
+                registration, partition, [records.upsert_record(i) for i in group]
+            )
+            if version is None:
+                metrics.record_fallback(registration.label, reason, len(group))
+                fallback.extend(group)
+                continue
+            for instance in group:
+                instance.version = version
+                instance._state.adding = False
+    else:
+        fallback = list(instances)
     if fallback:
-        metrics.record_fallback(registration.label, reason, len(fallback))
-        _write_through(registration, fallback)
+        # Also right after a Redis error mid-way: rewriting a row the buffer did get is harmless,
+        # the newer version simply wins.
+        for instance in fallback:
+            records.upsert_record(instance)  # runs pre_save (auto_now, file commits) as above
+            instance.version = next_version()
+        with transaction.atomic():
+            sink.upsert(registration.model, fallback)
+        for instance in fallback:
+            instance._state.adding = False
     return list(instances)
 
 
@@ -124,34 +137,26 @@ def buffered_save(instance: models.Model, *, validate: bool = True) -> models.Mo
 def buffered_delete(instance: models.Model) -> None:
     """Delete a row. Until the sync runs, reads see a tombstone and hide the row."""
     registration = registration_for(type(instance))
-    version = next_version()
     if registration.policy == Policy.WRITE_BEHIND:
-        try:
-            entry_id, pending = buffer_client().append(
-                label=registration.label,
-                partition=registration.partition_of_instance(instance),
-                pk=instance.pk,
-                payload=records.delete_payload(registration, instance, version),
-                max_pending=buffer_settings()["MAX_PENDING_PER_MODEL"],
-            )
-            if entry_id is not None:
-                _maybe_request_flush(registration, pending)
-                return
-            reason = "pending_limit"
-        except RedisError:
-            reason = "redis_unavailable"
+        version, reason = _append(
+            registration,
+            registration.partition_of_instance(instance),
+            [records.delete_record(instance)],
+        )
+        if version is not None:
+            return
         metrics.record_fallback(registration.label, reason, 1)
     with transaction.atomic():
-        sink.delete(registration.model, [(instance.pk, version)])
+        sink.delete(registration.model, [(instance.pk, next_version())])
 
 
 _flush_requested_at = 0.0
 
 
 def _maybe_request_flush(registration: Registration, pending: int) -> None:
-    """Ask for an early sync when a model's pending count passes its threshold.
+    """Ask for an early sync when a model's pending writes pass the threshold.
 
-    The request is deduplicated through Redis (one per 30 seconds across all processes); bytes
+    Deduplicated here (every 5 s per process) and in Redis (every 30 s across processes); bytes
     and age thresholds are checked by the periodic ``check_thresholds`` task.
     """
     global _flush_requested_at

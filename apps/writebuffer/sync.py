@@ -32,7 +32,7 @@ from django.utils import timezone
 from apps.writebuffer import records, sink
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.client import Entry
-from apps.writebuffer.connection import SYNC_GROUP, buffer_settings, global_key, log_key, stats_key
+from apps.writebuffer.connection import buffer_settings, global_key, stats_key
 from apps.writebuffer.models import SyncRun
 from apps.writebuffer.registry import Registration, registrations
 
@@ -108,22 +108,26 @@ def sync_lock() -> Iterator[bool]:
 
 def _apply(registration: Registration, entries: list[Entry]) -> None:
     """Write the newest version of each row among ``entries`` in one transaction."""
-    upserts: dict[str, dict] = {}
-    deletes: dict[str, dict] = {}
+    newest: dict[str, dict] = {}
     for entry in entries:
-        payload = entry.payload
-        assert payload is not None
-        newest = upserts.get(payload["k"]) or deletes.get(payload["k"])
-        if newest is not None and newest["v"] >= payload["v"]:
-            continue
-        upserts.pop(payload["k"], None)
-        deletes.pop(payload["k"], None)
-        (deletes if payload["o"] == records.DELETE else upserts)[payload["k"]] = payload
+        for record in entry.records:
+            current = newest.get(record["k"])
+            if current is None or current["v"] <= record["v"]:
+                newest[record["k"]] = record
     model = registration.model
-    instances = [records.instance_from_payload(model, payload) for payload in upserts.values()]
+    upserts = [
+        records.instance_from_record(model, record)
+        for record in newest.values()
+        if record["o"] == records.UPSERT
+    ]
+    deletes = [
+        (uuid.UUID(record["k"]), record["v"])
+        for record in newest.values()
+        if record["o"] == records.DELETE
+    ]
     with transaction.atomic():
-        sink.upsert(model, instances)
-        sink.delete(model, [(uuid.UUID(p["k"]), p["v"]) for p in deletes.values()])
+        sink.upsert(model, upserts)
+        sink.delete(model, deletes)
 
 
 def _pause_for_fault_test() -> None:
@@ -143,32 +147,7 @@ class _ModelSync:
         self.settings = buffer_settings()
         self.result = ModelResult()
 
-    def _partition(self, entry: Entry) -> str:
-        if entry.payload is None:
-            return "_"
-        return records.payload_partition(self.registration, entry.payload)
-
-    def _ack(self, entries: list[Entry]) -> None:
-        self.client.ack(
-            self.label,
-            [(e.entry_id, self._partition(e), uuid.UUID(e.pk)) for e in entries],
-        )
-
-    def _release(self, entries: list[Entry]) -> None:
-        """Hand entries back without acknowledging them: mark them idle for long, so the next
-        run's XAUTOCLAIM takes them at once (JUSTID: this does not count as a delivery)."""
-        if entries:
-            self.client.redis.xclaim(
-                log_key(self.label),
-                SYNC_GROUP,
-                self.consumer,
-                0,
-                [e.entry_id for e in entries],
-                idle=10**9,
-                justid=True,
-            )
-
-    def _fail(self, entry: Entry, error: str) -> None:
+    def _fail(self, entry: Entry, error: str, failed_pks: set[str] | None) -> None:
         failures = self.client.record_failure(self.label, entry.entry_id)
         if failures >= self.settings["MAX_DELIVERIES"]:
             logger.error(
@@ -179,52 +158,63 @@ class _ModelSync:
                 error,
             )
             self.client.dead_letter(
-                self.label, entry, partition=self._partition(entry), error=error, failures=failures
+                self.label, entry, failed_pks=failed_pks, error=error, failures=failures
             )
-            self.result.dead_lettered += 1
+            self.result.dead_lettered += len(failed_pks) if failed_pks is not None else 1
         else:
-            self._release([entry])
-            self.result.failed += 1
+            self.client.release(self.label, self.consumer, [entry])
+            self.result.failed += len(failed_pks) if failed_pks is not None else 1
+
+    def _database_unavailable(self, entries: list[Entry], exc: Exception) -> DatabaseUnavailable:
+        self.client.release(self.label, self.consumer, entries)
+        connection.close()
+        return DatabaseUnavailable(str(exc))
 
     def process(self, entries: list[Entry]) -> None:
         decodable = [e for e in entries if e.payload is not None]
         for entry in entries:
             if entry.payload is None:
-                self._fail(entry, entry.decode_error)
+                self._fail(entry, entry.decode_error, None)
         try:
             _apply(self.registration, decodable)
         except Exception as exc:  # noqa: BLE001 - sorted below: unreachable database, or bad data
             if _is_unreachable(exc):
-                self._release(decodable)
-                connection.close()
-                raise DatabaseUnavailable(str(exc)) from exc
-            logger.warning("write buffer: %s batch failed (%s); retrying one by one", self.label, exc)
-            self._process_one_by_one(decodable)
+                raise self._database_unavailable(decodable, exc) from exc
+            logger.warning(
+                "write buffer: %s batch failed (%s); retrying row by row", self.label, exc
+            )
+            self._process_row_by_row(decodable)
             return
         _pause_for_fault_test()
-        self._ack(decodable)
-        self.result.synced += len(decodable)
+        self.client.ack(self.label, decodable)
+        self.result.synced += sum(len(e.records) for e in decodable)
 
-    def _process_one_by_one(self, entries: list[Entry]) -> None:
-        # Group by row so older versions of a row share the fate of its newest one.
-        by_row: dict[str, list[Entry]] = {}
+    def _process_row_by_row(self, entries: list[Entry]) -> None:
+        """Apply each row on its own; an entry is acknowledged once all its rows are written, and
+        charged a failure (then, eventually, dead-lettered) for the rows that were refused."""
+        failed_pks: dict[str, str] = {}
+        rows: dict[str, list[Entry]] = {}
         for entry in entries:
-            by_row.setdefault(entry.pk, []).append(entry)
-        for position, row_entries in enumerate(by_row.values()):
+            for record in entry.records:
+                rows.setdefault(record["k"], []).append(entry)
+        for pk, row_entries in rows.items():
             try:
-                _apply(self.registration, row_entries)
+                _apply(self.registration, _only_row(row_entries, pk))
             except Exception as exc:  # noqa: BLE001
                 if _is_unreachable(exc):
-                    rest = [e for group in list(by_row.values())[position:] for e in group]
-                    self._release(rest)
-                    connection.close()
-                    raise DatabaseUnavailable(str(exc)) from exc
-                newest = max(row_entries, key=lambda e: e.payload["v"])
-                self._fail(newest, f"{type(exc).__name__}: {exc}")
-                self._release([e for e in row_entries if e is not newest])
-                continue
-            self._ack(row_entries)
-            self.result.synced += len(row_entries)
+                    raise self._database_unavailable(entries, exc) from exc
+                failed_pks[pk] = f"{type(exc).__name__}: {exc}"
+        succeeded = []
+        for entry in entries:
+            entry_failed = {r["k"] for r in entry.records if r["k"] in failed_pks}
+            if entry_failed:
+                self.result.synced += len(entry.records) - len(entry_failed)
+                error = "; ".join(sorted({failed_pks[pk] for pk in entry_failed}))
+                self._fail(entry, error, entry_failed)
+            else:
+                succeeded.append(entry)
+        self.client.ack(self.label, succeeded)
+        self.result.synced += sum(len(e.records) for e in succeeded)
 
     def run(self, budget: int) -> ModelResult:
         self.client.ensure_group(self.label)
@@ -243,8 +233,19 @@ class _ModelSync:
             if not entries:
                 break
             self.process(entries)
-            handled += len(entries)
+            handled += sum(max(1, len(e.records)) for e in entries)
         return self.result
+
+
+def _only_row(entries: list[Entry], pk: str) -> list[Entry]:
+    """The given entries reduced to their records of one row."""
+    reduced = []
+    for entry in entries:
+        payload = {**entry.payload, "v": entry.version, "r": [
+            {k: v for k, v in r.items() if k != "v"} for r in entry.records if r["k"] == pk
+        ]}  # fmt: skip
+        reduced.append(Entry(entry.entry_id, entry.raw, payload))
+    return reduced
 
 
 def sync_all(*, trigger: str = "schedule", max_records: int | None = None) -> SyncResult:

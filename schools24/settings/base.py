@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.users",
     "apps.writebuffer",
+    "apps.homework",
+    "apps.attendance",
+    "apps.grades",
     "apps.dashboards",
 ]
 
@@ -125,6 +128,14 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_auth": True,
         },
     }
+
+# Homework attachments and submission files: refused with a 400 above these limits.
+HOMEWORK_MAX_ATTACHMENT_BYTES = env.int("HOMEWORK_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+HOMEWORK_MAX_FILES_PER_UPLOAD = env.int("HOMEWORK_MAX_FILES_PER_UPLOAD", default=5)
+HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS = env.list(
+    "HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS",
+    default=["pdf", "doc", "docx", "png", "jpg", "jpeg", "txt"],
+)
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)

@@ -1,6 +1,8 @@
 """Test settings: real PostgreSQL and real Redis (never SQLite or an in-memory cache)."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from .base import *  # noqa: F403
 from .base import CACHES, DATABASES, REST_FRAMEWORK, WRITE_BUFFER, env
@@ -9,19 +11,24 @@ DATABASES["default"] = env.db(
     "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/schools24"
 )
 DATABASES["default"]["OPTIONS"] = {}  # no pool: tests open and drop databases
-DATABASES["default"]["TEST"] = {"NAME": "test_schools24"}
-
-# Each pytest-xdist worker (if used) gets its own key prefix so parallel tests never share keys.
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Test runs on one machine must not share a database or Redis keys: each run gets an id, which
+# processes the tests start (Celery workers, commands) inherit through the environment.
+_run = os.environ.setdefault("SCHOOLS24_TEST_RUN", str(os.getpid()))
+DATABASES["default"]["TEST"] = {"NAME": f"test_schools24_{_run}"}
+_worker = f"{_run}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 for _cache in CACHES.values():
     _cache["KEY_PREFIX"] = f"s24test-{_worker}"
 WRITE_BUFFER["KEY_PREFIX"] = f"wbtest-{_worker}"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min"}
-MEDIA_ROOT = env.path("MEDIA_ROOT", default="/tmp/schools24-test-media")
+MEDIA_ROOT = env.path(
+    "MEDIA_ROOT", default=str(Path(tempfile.gettempdir()) / "schools24-test-media")
+)
 CELERY_TASK_ALWAYS_EAGER = False
 
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.writebuffer.tests.sample"]  # noqa: F405
 WRITE_BUFFER["CLAIM_IDLE_SECONDS"] = env.int("WRITE_BUFFER_CLAIM_IDLE_SECONDS", default=1)
 WRITE_BUFFER["MAX_DELIVERIES"] = 3
+CELERY_TASK_DEFAULT_QUEUE = f"schools24-test-{_run}"
+CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-test-{_run}"  # noqa: F405

@@ -1,0 +1,286 @@
+"""Fixtures of the write-buffer engine's tests: real PostgreSQL, real Redis, real processes.
+
+Besides the shared Redis (``settings.CACHES``) some tests start their own ``redis-server`` (to
+restart it, or to give it AOF) and their own Celery workers (to SIGKILL them); everything started
+here is stopped by the fixture that started it, even when the test fails.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from apps.writebuffer import services
+from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.connection import SYNC_GROUP, log_key
+from apps.writebuffer.tests.sample.models import Note
+
+LABEL = "wbsample.note"
+WAIT_SECONDS = 60.0
+
+
+@pytest.fixture(autouse=True)
+def fresh_memory_check(monkeypatch):
+    """The memory-limit check is cached for a second per process; start each test uncached so a
+    test that set a tiny limit cannot push the next one's writes through to the database."""
+    monkeypatch.setattr(services, "_memory_check", (0.0, False))
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float = WAIT_SECONDS, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(0.05)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def make_note(owner: str = "alice", **values) -> Note:
+    values.setdefault("title", f"note {uuid.uuid4().hex[:8]}")
+    values.setdefault("body", "")
+    values.setdefault("amount", "1.00")
+    values.setdefault("tags", [])
+    return Note(owner=owner, **values)
+
+
+def note_values(note: Note) -> tuple:
+    """Everything a test compares between a written note and its row."""
+    return (
+        str(note.pk),
+        note.owner,
+        note.title,
+        note.body,
+        Decimal(note.amount),
+        note.tags,
+        note.written_at,
+        note.version,
+    )
+
+
+def db_values() -> dict[str, tuple]:
+    return {str(row.pk): note_values(row) for row in Note.objects.order_by("pk").iterator()}
+
+
+def log_length() -> int:
+    return int(buffer_client().redis.xlen(log_key(LABEL)))
+
+
+def group_pending() -> int:
+    client = buffer_client().redis
+    if not client.exists(log_key(LABEL)):
+        return 0
+    try:
+        return int(client.xpending(log_key(LABEL), SYNC_GROUP)["pending"])
+    except redis.ResponseError:  # no group yet: nothing delivered
+        return 0
+
+
+def index_size() -> int:
+    client = buffer_client().redis
+    pattern = log_key(LABEL).removesuffix(":log") + ":ix:*"
+    return sum(int(client.hlen(key)) for key in client.scan_iter(match=pattern))
+
+
+def use_buffer_redis(django_settings, url: str, **options) -> None:
+    """Point the ``writebuffer`` cache at another Redis (restored after the test by the
+    ``settings`` fixture, which also resets Django's cache handlers)."""
+    caches = copy.deepcopy(django_settings.CACHES)
+    caches["writebuffer"]["LOCATION"] = url
+    caches["writebuffer"]["OPTIONS"].update(options)
+    django_settings.CACHES = caches
+
+
+def set_buffer_option(django_settings, **values) -> None:
+    django_settings.WRITE_BUFFER = {**django_settings.WRITE_BUFFER, **values}
+
+
+def test_database_url() -> str:
+    """The URL of the database this test run uses (pytest-django's test database)."""
+    params = connection.settings_dict
+    user = params.get("USER") or "postgres"
+    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
+    host = params.get("HOST") or "127.0.0.1"
+    port = params.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment of a process that must see this test's database and buffer keys (the key
+    prefix follows PYTEST_XDIST_WORKER, inherited with the rest of os.environ)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "schools24.settings.test",
+        "DATABASE_URL": test_database_url(),
+        "WRITE_BUFFER_REDIS_URL": settings.CACHES["writebuffer"]["LOCATION"],
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+# --- our own redis-server ---------------------------------------------------------------------
+@dataclass
+class RedisServer:
+    directory: Path
+    port: int = field(default_factory=free_port)
+    appendonly: bool = True
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server must be installed to run the write-buffer tests"
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--dir", str(self.directory),
+                "--appendonly", "yes" if self.appendonly else "no",
+                "--appendfsync", "always",
+                "--save", "",
+                "--maxmemory-policy", "noeviction",
+                "--logfile", "redis.log",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+
+        def answers() -> bool:
+            assert self.process.poll() is None, (self.directory / "redis.log").read_text()
+            try:
+                return bool(self.client().ping())
+            except redis.ConnectionError:
+                return False
+            except redis.BusyLoadingError:
+                return False
+
+        wait_for(answers, timeout=20, what=f"redis-server on port {self.port}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown save, no goodbye; only what AOF already holds survives."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[Callable[..., RedisServer]]:
+    """Start throwaway redis-servers (AOF on, noeviction, fsync always by default)."""
+    started: list[RedisServer] = []
+
+    def start(**options) -> RedisServer:
+        directory = tmp_path / f"redis-{len(started)}"
+        directory.mkdir()
+        server = RedisServer(directory=directory, **options)
+        started.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in started:
+        server.kill()
+
+
+# --- real Celery workers ----------------------------------------------------------------------
+@dataclass
+class CeleryWorkers:
+    """Celery workers (``-P solo``: the task runs in the worker process itself) on a private
+    broker and queue, so nothing of these tests reaches anyone else's queues."""
+
+    broker_url: str
+    log_dir: Path
+    queue: str = field(default_factory=lambda: f"wbtest-{uuid.uuid4().hex[:8]}")
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, **extra_env: str) -> subprocess.Popen:
+        name = f"w{len(self.processes)}-{self.queue}"
+        log = self.log_dir / f"{name}.log"
+        env = subprocess_env(CELERY_BROKER_URL=self.broker_url, **extra_env)
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "schools24", "worker",
+                "-P", "solo", "-Q", self.queue, "-n", f"{name}@%h",
+                "--without-heartbeat", "--without-mingle", "--without-gossip",
+                "-l", "info",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        process.log = log  # type: ignore[attr-defined]
+        self.processes.append(process)
+        return process
+
+    def wait_ready(self, process: subprocess.Popen) -> None:
+        def ready() -> bool:
+            assert process.poll() is None, process.log.read_text()
+            return "ready." in process.log.read_text()
+
+        wait_for(ready, what="the Celery worker to be ready")
+
+    def send_sync(self, trigger: str) -> None:
+        from celery import Celery
+
+        app = Celery("wbtest-sender", broker=self.broker_url)
+        try:
+            app.send_task(
+                "apps.writebuffer.tasks.sync_write_buffer",
+                kwargs={"trigger": trigger},
+                queue=self.queue,
+            )
+        finally:
+            app.close()
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            stop_process(process)
+
+
+@pytest.fixture
+def celery_workers(redis_server, tmp_path) -> Iterator[CeleryWorkers]:
+    broker = redis_server(appendonly=False)
+    workers = CeleryWorkers(broker_url=broker.url, log_dir=tmp_path)
+    try:
+        yield workers
+    finally:
+        workers.stop_all()
