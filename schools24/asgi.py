@@ -8,14 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schools24.settings.local")
 
 django_asgi_app = get_asgi_application()
 
-from django.conf import settings  # noqa: E402
-
-if settings.DEBUG:
-    # `make run` serves the admin's CSS and JS itself; production puts a web server in front.
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
-
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 

@@ -35,7 +35,7 @@ if [ -z "${WRITE_BUFFER_REDIS_URL:-}" ]; then
 fi
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-${REDIS_URL%/*}/2}"
 
-$PY manage.py migrate --noinput
+bash scripts/serve.sh migrate
 if [ "$($PY manage.py shell -c 'from apps.users.models import School; print(School.objects.exists())')" = "False" ]; then
   $PY manage.py seed_demo
 fi
@@ -49,8 +49,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-.venv/bin/celery -A schools24 worker --loglevel INFO --concurrency 2 & pids+=($!)
-.venv/bin/celery -A schools24 beat --loglevel INFO --pidfile var/celerybeat.pid & pids+=($!)
-.venv/bin/daphne -b 127.0.0.1 -p 8000 schools24.asgi:application & pids+=($!)
+bash scripts/serve.sh worker & pids+=($!)
+bash scripts/serve.sh beat & pids+=($!)
+bash scripts/serve.sh web & pids+=($!)
 echo "Schools24 is running on http://127.0.0.1:8000 (admin: /admin/, API docs: /api/docs/). Ctrl-C stops it."
 wait -n "${pids[@]}"

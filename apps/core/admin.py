@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.db import models
 from django.http import HttpRequest
 
@@ -61,12 +62,22 @@ class SchoolScopedAdmin(admin.ModelAdmin):
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         filters = list(super().get_list_filter(request))
-        if not request.user.is_superuser and "school" in filters:
-            filters.remove("school")
-        return filters
+        if request.user.is_superuser:
+            return filters
+        # Django's default filter for a foreign key lists every row of the related table, i.e.
+        # every school's classes and subjects; offer only those the admin's own rows refer to.
+        scoped = []
+        for item in filters:
+            if item == "school":
+                continue
+            if isinstance(item, str) and get_fields_from_path(self.model, item)[-1].is_relation:
+                item = (item, admin.RelatedOnlyFieldListFilter)
+            scoped.append(item)
+        return scoped
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+        # change= by keyword: Django's UserAdmin.get_form takes (request, obj=None, **kwargs).
+        form = super().get_form(request, obj, change=change, **kwargs)
         user = request.user
         if not user.is_superuser and any(
             f.name == "school" for f in self.model._meta.concrete_fields

@@ -175,15 +175,24 @@ class TestSchoolAdminReadsOnlyTheirSchool:
     ):
         response = client.get(admin_url(model, view, getattr(b, attribute).pk))
 
-        assert response.status_code == 302
-        assert response["Location"] == reverse("admin:index")
+        if model is School and view == "delete":
+            assert response.status_code == 403  # no school admin may delete any school
+        else:
+            assert response.status_code == 302
+            assert response["Location"] == reverse("admin:index")
 
     def test_other_schools_user_password_page_is_404(self, client, a, b):
-        response = client.get(admin_url(User, "password_change", b.teacher.pk))
+        response = client.get(reverse("admin:auth_user_password_change", args=[b.teacher.pk]))
 
         assert response.status_code == 404
 
     def test_changelist_filters_offer_only_own_schools_choices(self, client, a, b):
+        # A filter with one choice is not shown at all, so give school A a second class.
+        second_class = SchoolClassFactory(school=a.school)
+        EnrolmentFactory(school_class=second_class)
+        TeacherAssignmentFactory(
+            teacher=a.teacher, school_class=second_class, subject=SubjectFactory(school=a.school)
+        )
         for model in [Enrolment, TeacherAssignment]:
             response = client.get(admin_url(model, "changelist"))
             offered = {
@@ -193,7 +202,7 @@ class TestSchoolAdminReadsOnlyTheirSchool:
             }
             assert str(b.school_class.pk) not in offered
             assert str(b.subject.pk) not in offered
-            assert str(a.school_class.pk) in offered
+            assert {str(a.school_class.pk), str(second_class.pk)} <= offered
             assert b"School beta" not in response.content
 
     def test_school_admin_sees_no_school_filter(self, client, a, b):
@@ -438,7 +447,8 @@ class TestWriteBufferAdminIsOperatorOnly:
         response = client.get(reverse("admin:index"))
 
         labels = [app["app_label"] for app in response.context["app_list"]]
-        assert labels == ["users"]
+        assert "users" in labels
+        assert "writebuffer" not in labels
 
     def test_school_admin_cannot_trigger_a_sync(self, client, a):
         client.force_login(a.admin)

@@ -28,7 +28,7 @@ from django.db import connection
 
 from apps.writebuffer import services
 from apps.writebuffer.cache import buffer_client
-from apps.writebuffer.connection import SYNC_GROUP, log_key
+from apps.writebuffer.connection import SYNC_GROUP, index_pattern, log_key
 from apps.writebuffer.tests.sample.models import Note
 
 LABEL = "wbsample.note"
@@ -86,10 +86,17 @@ def db_values() -> dict[str, tuple]:
 
 
 def log_length() -> int:
+    """Entries in the model's log (one per write request, not per row)."""
     return int(buffer_client().redis.xlen(log_key(LABEL)))
 
 
+def pending_records() -> int:
+    """Rows waiting to sync, as the buffer reports them (status page, metrics)."""
+    return int(buffer_client().model_status(LABEL)["pending"])
+
+
 def group_pending() -> int:
+    """Entries delivered to a sync but not acknowledged."""
     client = buffer_client().redis
     if not client.exists(log_key(LABEL)):
         return 0
@@ -99,10 +106,41 @@ def group_pending() -> int:
         return 0
 
 
-def index_size() -> int:
+def index_keys() -> int:
+    """Read-your-writes index keys left (Redis drops an index key once it is empty)."""
     client = buffer_client().redis
-    pattern = log_key(LABEL).removesuffix(":log") + ":ix:*"
-    return sum(int(client.hlen(key)) for key in client.scan_iter(match=pattern))
+    return len(list(client.scan_iter(match=index_pattern(LABEL))))
+
+
+def buffer_is_empty() -> bool:
+    return (log_length(), group_pending(), index_keys(), pending_records()) == (0, 0, 0, 0)
+
+
+def dead_letters() -> list[dict]:
+    return buffer_client().dead_letters(LABEL)
+
+
+def dead_letter_pks(letter: dict) -> list[str]:
+    payload = letter["payload"] or {}
+    if "r" in payload:
+        return [record["k"] for record in payload["r"]]
+    return [payload["k"]] if "k" in payload else []
+
+
+def sync_until_empty(*, runs: int = 20):
+    """Run the sync until the log is empty; returns the results of the runs that ran."""
+    from apps.writebuffer.sync import sync_all
+
+    results = []
+    for _ in range(runs):
+        if log_length() == 0:
+            return results
+        result = sync_all(trigger="test:drain")
+        if result.ran:
+            results.append(result)
+        else:
+            time.sleep(0.1)
+    raise AssertionError(f"the log still holds {log_length()} entries after {runs} runs")
 
 
 def use_buffer_redis(django_settings, url: str, **options) -> None:

@@ -1,0 +1,154 @@
+"""Taking registers: open a register and mark a whole class (or some of it) in one call.
+
+Marks go through the write buffer in one round trip per model. A student's mark has one id per
+register (``models.mark_id``), so marking again updates it in place: reopening a register changes
+the marks sent and leaves every other mark as it was. Each change of code or note is recorded
+with who made it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from django.core.cache import caches
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.attendance.models import (
+    AttendanceMark,
+    AttendanceMarkChange,
+    Register,
+    mark_id,
+)
+from apps.attendance.selectors import register_marks
+from apps.core.errors import ApplicationError
+from apps.users.models import Enrolment, School, SchoolClass, User
+from apps.writebuffer.services import buffered_save_many
+
+MAX_PERIOD = 12
+
+
+@dataclass(frozen=True)
+class MarkInput:
+    student_id: uuid.UUID
+    code: str
+    note: str = ""
+
+
+def school_today(school: School | None) -> date:
+    """Today where the school is (an operator without a school gets the server's today)."""
+    if school is None:
+        return timezone.localdate()
+    return timezone.localdate(timezone=ZoneInfo(school.timezone))
+
+
+def register_open(
+    *, school_class: SchoolClass, on: date, period: int, opened_by: User
+) -> tuple[Register, bool]:
+    """The register of a class for a date and period, created if it does not exist yet."""
+    if on > school_today(school_class.school):
+        raise ApplicationError(
+            "A register cannot be taken for a future date.",
+            fields={"date": ["Must not be in the future."]},
+        )
+    if not 0 <= period <= MAX_PERIOD:
+        raise ApplicationError(
+            f"The period must be between 0 (whole day) and {MAX_PERIOD}.",
+            fields={"period": [f"Must be between 0 and {MAX_PERIOD}."]},
+        )
+    lookup = {"school_class": school_class, "date": on, "period": period}
+    register = Register.objects.select_related("school").filter(**lookup).first()
+    if register is not None:
+        return register, False
+    register = Register(school=school_class.school, created_by=opened_by, **lookup)
+    register.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            register.save(force_insert=True)
+    except IntegrityError:
+        # Two teachers opened the same register at once; both get the one that was stored.
+        return Register.objects.select_related("school").get(**lookup), False
+    return register, True
+
+
+def _check_marks(*, register: Register, marks: list[MarkInput]) -> dict[uuid.UUID, User]:
+    """Every student named once and enrolled in the register's class; errors by list index."""
+    enrolled = {
+        enrolment.student_id: enrolment.student
+        for enrolment in Enrolment.objects.filter(
+            school_class_id=register.school_class_id
+        ).select_related("student")
+    }
+    errors: dict[str, dict[str, list[str]]] = {}
+    seen: set[uuid.UUID] = set()
+    for index, mark in enumerate(marks):
+        if mark.student_id not in enrolled:
+            errors[str(index)] = {"student": ["Not a student of this class."]}
+        elif mark.student_id in seen:
+            errors[str(index)] = {"student": ["Listed more than once."]}
+        seen.add(mark.student_id)
+    if errors:
+        raise ApplicationError(
+            "Some marks are not valid; nothing was saved.", fields={"marks": errors}
+        )
+    return enrolled
+
+
+@dataclass
+class MarkingResult:
+    register: Register
+    changed: int
+    unchanged: int
+
+
+def register_mark(*, register: Register, marks: list[MarkInput], marked_by: User) -> MarkingResult:
+    """Set the given students' marks; marks not sent are left as they are."""
+    if not marks:
+        raise ApplicationError("Send at least one mark.", fields={"marks": ["Required."]})
+    students = _check_marks(register=register, marks=marks)
+    # One marking of a register at a time, so each change records the code it really replaced.
+    with caches["default"].lock(f"attendance:register:{register.pk}", timeout=30):
+        current = {mark.student_id: mark for mark in register_marks(register=register)}
+        new_marks: list[AttendanceMark] = []
+        changes: list[AttendanceMarkChange] = []
+        for item in marks:
+            previous = current.get(item.student_id)
+            if previous is not None and (previous.code, previous.note) == (item.code, item.note):
+                continue
+            mark = AttendanceMark(
+                id=mark_id(register.pk, item.student_id),
+                school=register.school,
+                register=register,
+                student=students[item.student_id],
+                code=item.code,
+                note=item.note,
+                marked_by=marked_by,
+            )
+            mark._state.adding = previous is None
+            new_marks.append(mark)
+            changes.append(
+                AttendanceMarkChange(
+                    school=register.school,
+                    register=register,
+                    mark_id=mark.pk,
+                    student=mark.student,
+                    previous_code=previous.code if previous else "",
+                    code=item.code,
+                    previous_note=previous.note if previous else "",
+                    note=item.note,
+                    changed_by=marked_by,
+                )
+            )
+        if new_marks:
+            # The parent is written first, then the buffered leaves (never inside its transaction).
+            register.last_marked_at = timezone.now()
+            register.last_marked_by = marked_by
+            register.save(update_fields=["last_marked_at", "last_marked_by"])
+            buffered_save_many(new_marks)
+            buffered_save_many(changes)
+    return MarkingResult(
+        register=register, changed=len(new_marks), unchanged=len(marks) - len(new_marks)
+    )
