@@ -10,10 +10,6 @@ from django.contrib import admin
 from apps.attendance.models import AttendanceMark, AttendanceMarkChange, Register
 from apps.core.admin import SchoolScopedAdmin
 
-# Related filters list only objects that occur in the admin's (school-scoped) rows; the plain
-# related filter would offer every school's classes by name.
-RelatedOnly = admin.RelatedOnlyFieldListFilter
-
 
 class ReadOnlyBufferedAdmin(SchoolScopedAdmin):
     def has_add_permission(self, request):
@@ -29,7 +25,7 @@ class ReadOnlyBufferedAdmin(SchoolScopedAdmin):
 @admin.register(Register)
 class RegisterAdmin(SchoolScopedAdmin):
     list_display = ["school_class", "date", "period", "last_marked_at", "last_marked_by"]
-    list_filter = [("school_class", RelatedOnly), "date", "period", "school"]
+    list_filter = ["school_class", "date", "period", "school"]
     search_fields = ["school_class__section", "last_marked_by__username"]
     date_hierarchy = "date"
     list_select_related = ["school_class", "last_marked_by"]
@@ -39,7 +35,7 @@ class RegisterAdmin(SchoolScopedAdmin):
 @admin.register(AttendanceMark)
 class AttendanceMarkAdmin(ReadOnlyBufferedAdmin):
     list_display = ["student", "register", "code", "note", "marked_by", "marked_at"]
-    list_filter = ["code", ("register__school_class", RelatedOnly), "register__date", "school"]
+    list_filter = ["code", "register__school_class", "register__date", "school"]
     search_fields = ["student__username", "student__first_name", "student__last_name", "note"]
     list_select_related = ["student", "register__school_class", "marked_by"]
 
@@ -47,6 +43,6 @@ class AttendanceMarkAdmin(ReadOnlyBufferedAdmin):
 @admin.register(AttendanceMarkChange)
 class AttendanceMarkChangeAdmin(ReadOnlyBufferedAdmin):
     list_display = ["student", "register", "previous_code", "code", "changed_by", "changed_at"]
-    list_filter = ["code", ("register__school_class", RelatedOnly), "school"]
+    list_filter = ["code", "register__school_class", "school"]
     search_fields = ["student__username", "student__last_name", "changed_by__username"]
     list_select_related = ["student", "register__school_class", "changed_by"]

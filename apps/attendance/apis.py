@@ -30,7 +30,7 @@ from apps.attendance.services import (
     MarkingResult,
     MarkInput,
     register_mark,
-    register_open,
+    register_take,
     school_today,
 )
 from apps.core.permissions import roles
@@ -145,14 +145,10 @@ class RegisterListCreateApi(GenericAPIView):
         school_class = class_to_mark(
             user=request.user, school_class_id=data.validated_data["school_class"]
         )
-        register, created = register_open(
+        result, created = register_take(
             school_class=school_class,
             on=data.validated_data["date"],
             period=data.validated_data["period"],
-            opened_by=request.user,
-        )
-        result = register_mark(
-            register=register,
             marks=_mark_inputs(data.validated_data["marks"]),
             marked_by=request.user,
         )

@@ -74,13 +74,15 @@ def register_open(
     return register, True
 
 
-def _check_marks(*, register: Register, marks: list[MarkInput]) -> dict[uuid.UUID, User]:
-    """Every student named once and enrolled in the register's class; errors by list index."""
+def _check_marks(*, school_class_id: uuid.UUID, marks: list[MarkInput]) -> dict[uuid.UUID, User]:
+    """Every student named once and enrolled in the class; errors by list index."""
+    if not marks:
+        raise ApplicationError("Send at least one mark.", fields={"marks": ["Required."]})
     enrolled = {
         enrolment.student_id: enrolment.student
-        for enrolment in Enrolment.objects.filter(
-            school_class_id=register.school_class_id
-        ).select_related("student")
+        for enrolment in Enrolment.objects.filter(school_class_id=school_class_id).select_related(
+            "student"
+        )
     }
     errors: dict[str, dict[str, list[str]]] = {}
     seen: set[uuid.UUID] = set()
@@ -104,11 +106,34 @@ class MarkingResult:
     unchanged: int
 
 
+def register_take(
+    *, school_class: SchoolClass, on: date, period: int, marks: list[MarkInput], marked_by: User
+) -> tuple[MarkingResult, bool]:
+    """Open (or reopen) a class's register and mark it. The marks are checked before the
+    register is created, so a refused request leaves nothing behind. Returns the result and
+    whether the register is new."""
+    students = _check_marks(school_class_id=school_class.pk, marks=marks)
+    register, created = register_open(
+        school_class=school_class, on=on, period=period, opened_by=marked_by
+    )
+    return _write_marks(register=register, marks=marks, students=students, marked_by=marked_by), (
+        created
+    )
+
+
 def register_mark(*, register: Register, marks: list[MarkInput], marked_by: User) -> MarkingResult:
     """Set the given students' marks; marks not sent are left as they are."""
-    if not marks:
-        raise ApplicationError("Send at least one mark.", fields={"marks": ["Required."]})
-    students = _check_marks(register=register, marks=marks)
+    students = _check_marks(school_class_id=register.school_class_id, marks=marks)
+    return _write_marks(register=register, marks=marks, students=students, marked_by=marked_by)
+
+
+def _write_marks(
+    *,
+    register: Register,
+    marks: list[MarkInput],
+    students: dict[uuid.UUID, User],
+    marked_by: User,
+) -> MarkingResult:
     # One marking of a register at a time, so each change records the code it really replaced.
     with caches["default"].lock(f"attendance:register:{register.pk}", timeout=30):
         current = {mark.student_id: mark for mark in register_marks(register=register)}

@@ -8,7 +8,7 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 
 
 @database_sync_to_async
@@ -16,7 +16,8 @@ def _user_from_token(raw_token: str):
     authentication = JWTAuthentication()
     try:
         return authentication.get_user(authentication.get_validated_token(raw_token))
-    except (InvalidToken, TokenError):
+    except (InvalidToken, TokenError, AuthenticationFailed):
+        # AuthenticationFailed: a valid token of a user since deactivated or deleted.
         return AnonymousUser()
 
 

@@ -55,7 +55,8 @@ class BoardConsumer(PushConsumer):
 
     async def connect(self):
         user = self.scope.get("user")
-        class_id = self.scope["url_route"]["kwargs"]["class_id"]
+        # The route's <uuid:> converter gives a UUID; groups and JSON need its text.
+        class_id = str(self.scope["url_route"]["kwargs"]["class_id"])
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return

@@ -10,10 +10,6 @@ from django.contrib import admin
 from apps.core.admin import SchoolScopedAdmin
 from apps.homework.models import Extension, Homework, HomeworkAttachment, Submission
 
-# Related filters list only objects that occur in the admin's (school-scoped) rows; the plain
-# related filter would offer every school's classes and subjects by name.
-RelatedOnly = admin.RelatedOnlyFieldListFilter
-
 
 class HomeworkAttachmentInline(admin.TabularInline):
     model = HomeworkAttachment
@@ -29,8 +25,8 @@ class HomeworkAttachmentInline(admin.TabularInline):
 class HomeworkAdmin(SchoolScopedAdmin):
     list_display = ["title", "school_class", "subject", "due_at", "cut_off_at", "late_policy"]
     list_filter = [
-        ("school_class", RelatedOnly),
-        ("subject", RelatedOnly),
+        "school_class",
+        "subject",
         "late_policy",
         "due_at",
         "school",
@@ -53,7 +49,7 @@ class HomeworkAttachmentAdmin(SchoolScopedAdmin):
 @admin.register(Extension)
 class ExtensionAdmin(SchoolScopedAdmin):
     list_display = ["homework", "student", "due_at", "granted_by"]
-    list_filter = [("homework__school_class", RelatedOnly), "school"]
+    list_filter = ["homework__school_class", "school"]
     search_fields = ["homework__title", "student__username", "student__last_name"]
     list_select_related = ["homework", "student", "granted_by"]
 
@@ -72,8 +68,8 @@ class SubmissionAdmin(SchoolScopedAdmin):
     list_filter = [
         "status",
         "is_current",
-        ("homework__school_class", RelatedOnly),
-        ("homework__subject", RelatedOnly),
+        "homework__school_class",
+        "homework__subject",
         "school",
     ]
     search_fields = ["homework__title", "student__username", "student__last_name"]

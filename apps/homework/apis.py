@@ -127,11 +127,11 @@ def _page(view: GenericAPIView, items, serializer_class) -> Response:
 class HomeworkListCreateApi(GenericAPIView):
     """Homework of the caller's classes; teachers of the class and subject (and admins) set it."""
 
-    class FilterSerializer(serializers.Serializer):
+    class HomeworkFilterSerializer(serializers.Serializer):
         school_class = serializers.UUIDField(required=False)
         subject = serializers.UUIDField(required=False)
 
-    class InputSerializer(serializers.Serializer):
+    class HomeworkCreateInputSerializer(serializers.Serializer):
         id = serializers.UUIDField(required=False)
         school_class = serializers.UUIDField()
         subject = serializers.UUIDField()
@@ -156,9 +156,11 @@ class HomeworkListCreateApi(GenericAPIView):
             return [TEACHING_ROLES()]
         return [IsAuthenticated()]
 
-    @extend_schema(parameters=[FilterSerializer], responses=HomeworkOutputSerializer(many=True))
+    @extend_schema(
+        parameters=[HomeworkFilterSerializer], responses=HomeworkOutputSerializer(many=True)
+    )
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.HomeworkFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         homework = homework_list(
             user=request.user,
@@ -167,9 +169,9 @@ class HomeworkListCreateApi(GenericAPIView):
         )
         return _page(self, homework, HomeworkOutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: HomeworkOutputSerializer})
+    @extend_schema(request=HomeworkCreateInputSerializer, responses={201: HomeworkOutputSerializer})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.HomeworkCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         school_class, subject = assignable_class_and_subject(
@@ -184,27 +186,33 @@ class HomeworkListCreateApi(GenericAPIView):
             homework_id=fields.pop("id", None),
             **fields,
         )
-        homework = access_homework(user=request.user, homework_id=homework.pk)
+        homework = access_homework(
+            user=request.user, homework_id=homework.pk, with_attachments=True
+        )
         return Response(HomeworkOutputSerializer(homework).data, status=status.HTTP_201_CREATED)
 
 
 class HomeworkDetailApi(GenericAPIView):
     @extend_schema(responses=HomeworkOutputSerializer)
     def get(self, request, homework_id):
-        homework = access_homework(user=request.user, homework_id=homework_id)
+        homework = access_homework(
+            user=request.user, homework_id=homework_id, with_attachments=True
+        )
         return Response(HomeworkOutputSerializer(homework).data)
 
 
 class AttachmentCreateApi(GenericAPIView):
     permission_classes = [TEACHING_ROLES]
 
-    class InputSerializer(serializers.Serializer):
+    class AttachmentCreateInputSerializer(serializers.Serializer):
         files = serializers.ListField(child=serializers.FileField())
 
-    @extend_schema(request=InputSerializer, responses={201: AttachmentSerializer(many=True)})
+    @extend_schema(
+        request=AttachmentCreateInputSerializer, responses={201: AttachmentSerializer(many=True)}
+    )
     def post(self, request, homework_id):
         homework = access_homework_to_manage(user=request.user, homework_id=homework_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.AttachmentCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         attachments = homework_attachments_add(
             homework=homework, files=data.validated_data["files"]
@@ -241,7 +249,7 @@ class ExtensionListCreateApi(GenericAPIView):
 
     permission_classes = [TEACHING_ROLES]
 
-    class InputSerializer(serializers.Serializer):
+    class ExtensionCreateInputSerializer(serializers.Serializer):
         student = serializers.UUIDField()
         due_at = serializers.DateTimeField()
         reason = serializers.CharField(max_length=200, required=False, default="")
@@ -251,10 +259,10 @@ class ExtensionListCreateApi(GenericAPIView):
         homework = access_homework_to_manage(user=request.user, homework_id=homework_id)
         return _page(self, extension_list(homework=homework), ExtensionSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: ExtensionSerializer})
+    @extend_schema(request=ExtensionCreateInputSerializer, responses={201: ExtensionSerializer})
     def post(self, request, homework_id):
         homework = access_homework_to_manage(user=request.user, homework_id=homework_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.ExtensionCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         student = student_of_class(
             school_class_id=homework.school_class_id,
@@ -275,11 +283,11 @@ class SubmissionListCreateApi(GenericAPIView):
     """Students submit here; each caller lists the submissions they may see (a student their
     own, a guardian their children's, the class's subject teachers and admins everyone's)."""
 
-    class FilterSerializer(serializers.Serializer):
+    class SubmissionFilterSerializer(serializers.Serializer):
         student = serializers.UUIDField(required=False)
         all_versions = serializers.BooleanField(required=False, default=False)
 
-    class InputSerializer(serializers.Serializer):
+    class SubmissionCreateInputSerializer(serializers.Serializer):
         id = serializers.UUIDField(required=False)
         text = serializers.CharField(required=False, allow_blank=True, default="")
         files = serializers.ListField(child=serializers.FileField(), required=False, default=list)
@@ -289,10 +297,12 @@ class SubmissionListCreateApi(GenericAPIView):
             return [roles("student")()]
         return [IsAuthenticated()]
 
-    @extend_schema(parameters=[FilterSerializer], responses=SubmissionOutputSerializer(many=True))
+    @extend_schema(
+        parameters=[SubmissionFilterSerializer], responses=SubmissionOutputSerializer(many=True)
+    )
     def get(self, request, homework_id):
         homework = access_homework(user=request.user, homework_id=homework_id)
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.SubmissionFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         submissions = submission_list(
             user=request.user,
@@ -302,10 +312,12 @@ class SubmissionListCreateApi(GenericAPIView):
         )
         return _page(self, submissions, SubmissionOutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: SubmissionOutputSerializer})
+    @extend_schema(
+        request=SubmissionCreateInputSerializer, responses={201: SubmissionOutputSerializer}
+    )
     def post(self, request, homework_id):
         homework = access_homework(user=request.user, homework_id=homework_id)
-        data = self.InputSerializer(data=request.data)
+        data = self.SubmissionCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         submission, _ = submission_create(
             homework=homework,
@@ -333,17 +345,17 @@ class SubmissionDetailApi(GenericAPIView):
 class SubmissionGradeApi(GenericAPIView):
     permission_classes = [TEACHING_ROLES]
 
-    class InputSerializer(serializers.Serializer):
+    class SubmissionGradeInputSerializer(serializers.Serializer):
         score = serializers.DecimalField(max_digits=6, decimal_places=2)
         feedback = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses=SubmissionOutputSerializer)
+    @extend_schema(request=SubmissionGradeInputSerializer, responses=SubmissionOutputSerializer)
     def post(self, request, homework_id, submission_id):
         homework = access_homework_to_manage(user=request.user, homework_id=homework_id)
         submission = access_submission(
             user=request.user, homework=homework, submission_id=submission_id
         )
-        data = self.InputSerializer(data=request.data)
+        data = self.SubmissionGradeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         submission = submission_grade(
             homework=homework,

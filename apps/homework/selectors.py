@@ -42,14 +42,15 @@ def homework_list(
     return homework.prefetch_related("attachments").order_by("-due_at", "title")
 
 
-def access_homework(*, user: User, homework_id: uuid.UUID) -> Homework:
-    homework = (
-        homework_visible_to(user)
-        .select_related("school", "school_class", "subject", "assigned_by")
-        .prefetch_related("attachments")
-        .filter(pk=homework_id)
-        .first()
+def access_homework(
+    *, user: User, homework_id: uuid.UUID, with_attachments: bool = False
+) -> Homework:
+    homework = homework_visible_to(user).select_related(
+        "school", "school_class", "subject", "assigned_by"
     )
+    if with_attachments:
+        homework = homework.prefetch_related("attachments")
+    homework = homework.filter(pk=homework_id).first()
     if homework is None:
         raise not_found("Homework")
     return homework

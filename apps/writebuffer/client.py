@@ -283,18 +283,30 @@ class WriteBufferClient(DefaultClient):
                 entries.append(Entry(entry_id.decode(), raw, None, f"undecodable: {exc!r}"))
         return entries
 
-    def claim_stale(self, label: str, consumer: str, min_idle_ms: int, count: int) -> list[Entry]:
-        """Take over entries another consumer received but never acknowledged (it died)."""
-        start = "0-0"
+    def claim_stale(
+        self, label: str, consumer: str, min_idle_ms: int, count: int, start: str = "0-0"
+    ) -> tuple[list[Entry], str | None]:
+        """Take over entries another consumer received but never acknowledged (it died), scanning
+        the pending list from ``start``. Returns them and where the scan goes on (None: done).
+
+        A run continues from where it stopped rather than from the start, so the entries it
+        released itself after a failure wait for the next run instead of failing again at once.
+        """
         claimed: list[Entry] = []
         while len(claimed) < count:
-            start, raw_entries, *_ = self.redis.xautoclaim(
-                keys.log_key(label), keys.SYNC_GROUP, consumer, min_idle_ms, start, count=count
+            cursor, raw_entries, *_ = self.redis.xautoclaim(
+                keys.log_key(label),
+                keys.SYNC_GROUP,
+                consumer,
+                min_idle_ms,
+                start,
+                count=count - len(claimed),
             )
             claimed.extend(self._entries(raw_entries))
-            if start in (b"0-0", "0-0"):
-                break
-        return claimed
+            start = cursor.decode() if isinstance(cursor, bytes) else cursor
+            if start == "0-0":
+                return claimed, None
+        return claimed, start
 
     def read_new(self, label: str, consumer: str, count: int) -> list[Entry]:
         response = self.redis.xreadgroup(

@@ -117,6 +117,16 @@ def dictionary_train(*, samples: list[bytes], activate: bool = True) -> Compress
     return row
 
 
+def dictionary_use(dictionary_id: int) -> None:
+    """Make this buffer Redis encode new payloads with a stored dictionary (without changing which
+    one PostgreSQL records as active; the benchmark's private Redis uses this)."""
+    row = CompressionDictionary.objects.get(pk=dictionary_id)
+    client = redis_client()
+    client.set(_data_key(row.id), bytes(row.data))
+    client.set(_active_key(), row.id)
+    forget_active()
+
+
 def dictionary_publish_active() -> int | None:
     """Mirror the active dictionary from PostgreSQL into Redis (after a Redis data loss)."""
     row = CompressionDictionary.objects.filter(is_active=True).first()

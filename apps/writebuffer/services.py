@@ -22,8 +22,8 @@ from redis.exceptions import RedisError
 
 from apps.writebuffer import metrics, records, sink
 from apps.writebuffer.cache import buffer_client
-from apps.writebuffer.client import MAX_SEQ
-from apps.writebuffer.connection import buffer_settings
+from apps.writebuffer.client import MAX_SEQ, version_of
+from apps.writebuffer.connection import buffer_settings, log_key
 from apps.writebuffer.registry import Policy, Registration, registration_for
 
 logger = logging.getLogger(__name__)
@@ -62,18 +62,23 @@ def _over_memory_limit() -> bool:
     return over
 
 
+# Deletes are appended past the limits: written straight to the database, a delete would leave
+# no trace there, and an older pending write of the same row would bring it back at the sync.
+_UNLIMITED = 2**53
+
+
 def _append(
-    registration: Registration, partition: str, write_records: list[dict]
+    registration: Registration, partition: str, write_records: list[dict], *, limited: bool = True
 ) -> tuple[int | None, str]:
     """Append to the buffer; returns (version, "") or (None, why it must go to the database)."""
     try:
-        if _over_memory_limit():
+        if limited and _over_memory_limit():
             return None, "memory_limit"
         version, pending = buffer_client().append(
             label=registration.label,
             partition=partition,
             records=write_records,
-            max_pending=buffer_settings()["MAX_PENDING_PER_MODEL"],
+            max_pending=buffer_settings()["MAX_PENDING_PER_MODEL"] if limited else _UNLIMITED,
         )
     except RedisError as exc:
         logger.warning("write buffer unavailable (%s); writing through to the database", exc)
@@ -82,6 +87,17 @@ def _append(
         return None, "pending_limit"
     _maybe_request_flush(registration, pending)
     return version, ""
+
+
+def _version_above_log(registration: Registration) -> int:
+    """A version above every write in the model's log. A row written to the database because
+    the buffer is full must beat its own older write still pending there, even when Redis gave
+    that one a version in this same millisecond (or from a clock ahead of ours)."""
+    try:
+        info = buffer_client().redis.xinfo_stream(log_key(registration.label))
+    except RedisError:  # no log yet, or Redis went away meanwhile
+        return 0
+    return version_of(info["last-generated-id"]) + 1
 
 
 def buffered_save_many(instances: Sequence[models.Model], *, validate: bool = True) -> list:
@@ -102,6 +118,7 @@ def buffered_save_many(instances: Sequence[models.Model], *, validate: bool = Tr
                 instance
             )
         fallback: list[models.Model] = []
+        version_floor = 0
         for partition, group in by_partition.items():
             version, reason = _append(
                 registration, partition, [records.upsert_record(i) for i in group]
@@ -109,20 +126,23 @@ def buffered_save_many(instances: Sequence[models.Model], *, validate: bool = Tr
             if version is None:
                 metrics.record_fallback(registration.label, reason, len(group))
                 fallback.extend(group)
+                if reason != "redis_unavailable":
+                    version_floor = _version_above_log(registration)
                 continue
             for instance in group:
                 instance.version = version
                 instance._state.adding = False
     else:
-        fallback = list(instances)
+        fallback, version_floor = list(instances), 0
     if fallback:
         # Also right after a Redis error mid-way: rewriting a row the buffer did get is harmless,
         # the newer version simply wins.
+        rows = []
         for instance in fallback:
-            records.upsert_record(instance)  # runs pre_save (auto_now, file commits) as above
-            instance.version = next_version()
+            instance.version = max(next_version(), version_floor)
+            rows.append({**records.upsert_record(instance), "v": instance.version})
         with transaction.atomic():
-            sink.upsert(registration.model, fallback)
+            sink.upsert(registration.model, rows)
         for instance in fallback:
             instance._state.adding = False
     return list(instances)
@@ -142,6 +162,7 @@ def buffered_delete(instance: models.Model) -> None:
             registration,
             registration.partition_of_instance(instance),
             [records.delete_record(instance)],
+            limited=False,
         )
         if version is not None:
             return

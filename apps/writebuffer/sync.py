@@ -86,13 +86,21 @@ def _is_unreachable(exc: Exception) -> bool:
 @contextmanager
 def sync_lock() -> Iterator[bool]:
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_ID])
-            acquired = cursor.fetchone()[0]
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_LOCK_ID])
+                acquired = cursor.fetchone()[0]
+        except (OperationalError, InterfaceError) as exc:
+            # Down before the run began: the task retries with backoff, as it does mid-run.
+            connection.close()
+            raise DatabaseUnavailable(str(exc)) from exc
         try:
             yield acquired
         finally:
-            if acquired:
+            # A run that lost its connection lost the lock with it (PostgreSQL releases a dead
+            # session's locks); unlocking on a new connection could only warn, or fail and hide
+            # the DatabaseUnavailable the task retries on.
+            if acquired and connection.connection is not None:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [ADVISORY_LOCK_ID])
         return
@@ -115,11 +123,7 @@ def _apply(registration: Registration, entries: list[Entry]) -> None:
             if current is None or current["v"] <= record["v"]:
                 newest[record["k"]] = record
     model = registration.model
-    upserts = [
-        records.instance_from_record(model, record)
-        for record in newest.values()
-        if record["o"] == records.UPSERT
-    ]
+    upserts = [record for record in newest.values() if record["o"] == records.UPSERT]
     deletes = [
         (uuid.UUID(record["k"]), record["v"])
         for record in newest.values()
@@ -147,7 +151,8 @@ class _ModelSync:
         self.settings = buffer_settings()
         self.result = ModelResult()
 
-    def _fail(self, entry: Entry, error: str, failed_pks: set[str] | None) -> None:
+    def _fail(self, entry: Entry, error: str, failed_pks: set[str] | None) -> int:
+        """Charge ``entry`` a failure; dead-letter it after too many. Returns its failures."""
         failures = self.client.record_failure(self.label, entry.entry_id)
         if failures >= self.settings["MAX_DELIVERIES"]:
             logger.error(
@@ -164,6 +169,7 @@ class _ModelSync:
         else:
             self.client.release(self.label, self.consumer, [entry])
             self.result.failed += len(failed_pks) if failed_pks is not None else 1
+        return failures
 
     def _database_unavailable(self, entries: list[Entry], exc: Exception) -> DatabaseUnavailable:
         self.client.release(self.label, self.consumer, entries)
@@ -208,9 +214,10 @@ class _ModelSync:
         for entry in entries:
             entry_failed = {r["k"] for r in entry.records if r["k"] in failed_pks}
             if entry_failed:
-                self.result.synced += len(entry.records) - len(entry_failed)
                 error = "; ".join(sorted({failed_pks[pk] for pk in entry_failed}))
-                self._fail(entry, error, entry_failed)
+                if self._fail(entry, error, entry_failed) == 1:
+                    # Its other rows are stored now; count them once, not on every redelivery.
+                    self.result.synced += len(entry.records) - len(entry_failed)
             else:
                 succeeded.append(entry)
         self.client.ack(self.label, succeeded)
@@ -220,14 +227,15 @@ class _ModelSync:
         self.client.ensure_group(self.label)
         batch = self.settings["BATCH_SIZE"]
         min_idle_ms = int(self.settings["CLAIM_IDLE_SECONDS"] * 1000)
-        reclaiming = True
+        claim_from: str | None = "0-0"  # one pass over the entries dead consumers held
         handled = 0
         while handled < budget:
             count = min(batch, budget - handled)
             entries: list[Entry] = []
-            if reclaiming:
-                entries = self.client.claim_stale(self.label, self.consumer, min_idle_ms, count)
-                reclaiming = bool(entries)
+            if claim_from is not None:
+                entries, claim_from = self.client.claim_stale(
+                    self.label, self.consumer, min_idle_ms, count, claim_from
+                )
             if not entries:
                 entries = self.client.read_new(self.label, self.consumer, count)
             if not entries:

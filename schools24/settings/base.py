@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "apps.attendance",
     "apps.grades",
     "apps.dashboards",
+    "apps.benchmarks",
 ]
 
 MIDDLEWARE = [

@@ -163,3 +163,25 @@ class GuardianLinkFactory(SchoolOwnedFactory):
     guardian = factory.SubFactory(GuardianFactory, school=factory.SelfAttribute("..school"))
     student = factory.SubFactory(StudentFactory, school=factory.SelfAttribute("..school"))
     relationship = "parent"
+
+
+class ClassWorld:
+    """A class with its people, for domain tests: one teacher of one subject (also the class
+    teacher), ``students`` enrolled students, a guardian of the first student and a school admin.
+    """
+
+    def __init__(self, *, school: School | None = None, students: int = 3) -> None:
+        self.school = school or SchoolFactory()
+        self.subject = SubjectFactory(school=self.school)
+        self.teacher = TeacherFactory(school=self.school)
+        self.school_class = SchoolClassFactory(school=self.school, class_teacher=self.teacher)
+        TeacherAssignmentFactory(
+            teacher=self.teacher, school_class=self.school_class, subject=self.subject
+        )
+        self.students = [
+            EnrolmentFactory(school_class=self.school_class, roll_number=number).student
+            for number in range(1, students + 1)
+        ]
+        self.student = self.students[0] if self.students else None
+        self.guardian = GuardianLinkFactory(student=self.student).guardian if self.student else None
+        self.admin = SchoolAdminFactory(school=self.school)

@@ -1,4 +1,4 @@
-"""JWT login, refresh, ``/api/v1/me/`` and login throttling (per username, per address, every way in)."""
+"""JWT login and refresh, ``/api/v1/me/``, and login throttling (per username and address)."""
 
 import pytest
 from django.contrib.auth import SESSION_KEY

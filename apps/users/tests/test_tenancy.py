@@ -256,7 +256,10 @@ class TestSchoolAdminAddForms:
 
     def test_cannot_delete_own_school(self, client, a):
         assert client.get(admin_url(School, "delete", a.school.pk)).status_code == 403
-        assert client.post(admin_url(School, "delete", a.school.pk), {"post": "yes"}).status_code == 403
+        assert (
+            client.post(admin_url(School, "delete", a.school.pk), {"post": "yes"}).status_code
+            == 403
+        )
         assert School.objects.filter(pk=a.school.pk).exists()
 
 
@@ -465,9 +468,13 @@ class TestWriteBufferAdminIsOperatorOnly:
         assert client.get(admin_url(SyncRun, "changelist")).status_code == 200
         assert client.get(admin_url(SyncRun, "change", sync_run.pk)).status_code == 200
         assert client.get(admin_url(CompressionDictionary, "changelist")).status_code == 200
-        assert client.get(admin_url(CompressionDictionary, "change", dictionary.pk)).status_code == 200
+        assert (
+            client.get(admin_url(CompressionDictionary, "change", dictionary.pk)).status_code == 200
+        )
         assert client.get(admin_url(SyncRun, "add")).status_code == 403
-        assert client.get(admin_url(CompressionDictionary, "delete", dictionary.pk)).status_code == 403
+        assert (
+            client.get(admin_url(CompressionDictionary, "delete", dictionary.pk)).status_code == 403
+        )
 
 
 class TestOtherRolesCannotUseTheAdmin:
@@ -557,7 +564,9 @@ class TestSchoolFilterFor:
 
 
 class TestForUser:
-    @pytest.mark.parametrize("model", [SchoolClass, Subject, Enrolment, TeacherAssignment, GuardianLink])
+    @pytest.mark.parametrize(
+        "model", [SchoolClass, Subject, Enrolment, TeacherAssignment, GuardianLink]
+    )
     def test_scopes_every_school_owned_model(self, a, b, operator, model):
         assert set(model.objects.for_user(a.student)) == set(model.objects.filter(school=a.school))
         assert set(model.objects.for_user(b.admin)) == set(model.objects.filter(school=b.school))
@@ -688,7 +697,9 @@ class TestTeaches:
         led = SchoolClassFactory(school=a.school, class_teacher=a.teacher)
 
         assert teaches(teacher=a.teacher, school_class_id=a.school_class.pk) is True
-        assert teaches(teacher=a.teacher, school_class_id=a.school_class.pk, subject_id=a.subject.pk)
+        assert teaches(
+            teacher=a.teacher, school_class_id=a.school_class.pk, subject_id=a.subject.pk
+        )
         assert teaches(teacher=a.teacher, school_class_id=led.pk) is True
         assert teaches(teacher=a.teacher, school_class_id=led.pk, subject_id=a.subject.pk) is False
         assert teaches(teacher=a.teacher, school_class_id=b.school_class.pk) is False

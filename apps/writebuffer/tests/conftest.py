@@ -127,20 +127,22 @@ def dead_letter_pks(letter: dict) -> list[str]:
     return [payload["k"]] if "k" in payload else []
 
 
-def sync_until_empty(*, runs: int = 20):
-    """Run the sync until the log is empty; returns the results of the runs that ran."""
+def sync_until_empty(*, timeout: float = 20.0):
+    """Run the sync until the log is empty; returns the results of the runs that ran. Entries a
+    vanished consumer held wait CLAIM_IDLE_SECONDS (1 s in tests) before a run takes them."""
     from apps.writebuffer.sync import sync_all
 
     results = []
-    for _ in range(runs):
-        if log_length() == 0:
-            return results
+    deadline = time.monotonic() + timeout
+    while log_length():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the log still holds {log_length()} entries after {timeout}s")
         result = sync_all(trigger="test:drain")
         if result.ran:
             results.append(result)
-        else:
+        if not result.ran or not (result.synced or result.failed or result.dead_lettered):
             time.sleep(0.1)
-    raise AssertionError(f"the log still holds {log_length()} entries after {runs} runs")
+    return results
 
 
 def use_buffer_redis(django_settings, url: str, **options) -> None:
@@ -156,7 +158,7 @@ def set_buffer_option(django_settings, **values) -> None:
     django_settings.WRITE_BUFFER = {**django_settings.WRITE_BUFFER, **values}
 
 
-def test_database_url() -> str:
+def database_url() -> str:
     """The URL of the database this test run uses (pytest-django's test database)."""
     params = connection.settings_dict
     user = params.get("USER") or "postgres"
@@ -172,7 +174,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "schools24.settings.test",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url(),
         "WRITE_BUFFER_REDIS_URL": settings.CACHES["writebuffer"]["LOCATION"],
         "PYTHONUNBUFFERED": "1",
         **extra,

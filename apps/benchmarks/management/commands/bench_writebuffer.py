@@ -1,0 +1,151 @@
+"""``manage.py bench_writebuffer``: measure the write buffer against the alternatives, in one run.
+
+Everything is compared within the same run on the same machine (these machines are noisy):
+the buffer's Redis memory against the raw JSON and the original design's layout, and the same
+API endpoint with the model buffered against the model written through.
+
+It needs PostgreSQL (``DATABASE_URL``). It runs a private ``redis-server`` on a free loopback port
+so that ``INFO memory`` sees only the buffer (or uses ``--redis-url``, which must be empty), and
+creates its own school, which it deletes at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from apps.benchmarks import api_load, workload
+from apps.benchmarks.redis_server import private_redis, use_buffer_redis
+from apps.writebuffer import dictionaries
+from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.registry import Policy, registration_for, set_policy
+from apps.writebuffer.sync import sync_all
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+class Command(BaseCommand):
+    help = "Benchmark the write buffer: memory, sync throughput, API writes, database statements."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--records", type=int, default=10_000, help="records per measurement")
+        parser.add_argument("--api-requests", type=int, default=600, help="requests per mode")
+        parser.add_argument("--concurrency", type=int, default=4, help="API client threads")
+        parser.add_argument("--redis-url", help="an empty Redis to use instead of a private one")
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def log(self, message: str) -> None:
+        if not self.as_json:
+            self.stdout.write(message)
+        else:
+            self.stderr.write(message)
+
+    def handle(self, *args, records: int, api_requests: int, concurrency: int, **options):
+        self.as_json = options["json"]
+        if connection.vendor != "postgresql":
+            raise CommandError(
+                "bench_writebuffer measures PostgreSQL: run it with "
+                "DATABASE_URL=postgres://USER@HOST:5432/NAME (after `manage.py migrate`)."
+            )
+        if records < 1000:
+            raise CommandError("--records must be at least 1000 for stable numbers")
+        with private_redis(options.get("redis_url")) as redis_url, use_buffer_redis(redis_url):
+            school = workload.create_school(students_per_class=40, classes=2)
+            try:
+                results = self.measure(school, records, api_requests, concurrency)
+            finally:
+                self.log("Cleaning up the benchmark school...")
+                workload.delete_school(school)
+        if self.as_json:
+            self.stdout.write(json.dumps(results))
+        else:
+            self.stdout.write(json.dumps(results, indent=2))
+
+    def measure(self, school, n_records: int, api_requests: int, concurrency: int) -> dict:
+        client = buffer_client()
+        redis = client.redis
+
+        self.log(f"Day 1: {n_records} records to train a compression dictionary on...")
+        workload.write_school_days(school, n_records)
+        samples = workload.buffered_samples(client, limit=10_000)
+        # Trained and used in the private Redis only: the deployment's active dictionary (in
+        # PostgreSQL) stays as it is.
+        dictionary = dictionaries.dictionary_train(samples=samples, activate=False)
+        dictionaries.dictionary_use(dictionary.id)
+        sync_all(trigger="bench", max_records=10**9)
+
+        self.log(f"Day 2: {n_records} records through buffered_save_many (the write path)...")
+        before = int(redis.info("memory")["used_memory"])
+        written = workload.write_school_days(school, n_records)
+        after = int(redis.info("memory")["used_memory"])
+        pending = workload.pending_rows(client)
+        raw_sizes = [len(workload.raw_json(row)) for row in pending]
+        redis_bytes_per_record = (after - before) / len(pending)
+
+        self.log("The original design's layout (key + meta hash + Snappy + TTL), same records...")
+        seed_bytes = workload.seed_layout_bytes(redis, pending)
+
+        self.log(f"Sync of {len(pending)} records into PostgreSQL...")
+        started = time.perf_counter()
+        result = sync_all(trigger="bench", max_records=10**9)
+        sync_seconds = time.perf_counter() - started
+        if result.synced != len(pending):
+            raise CommandError(f"sync wrote {result.synced} of {len(pending)} records")
+
+        self.log("Database statements per 1000 writes, buffered (writes + sync) and direct...")
+        statements = {
+            mode: self.count_statements(school, policy)
+            for mode, policy in (
+                ("buffered", Policy.WRITE_BEHIND),
+                ("direct", Policy.WRITE_THROUGH),
+            )
+        }
+
+        self.log(f"API: {api_requests} submissions per mode, {concurrency} client threads...")
+        api = api_load.compare_submission_endpoint(
+            school, requests_per_mode=api_requests, concurrency=concurrency, log=self.log
+        )
+        return {
+            "records": len(pending),
+            "record_mix": written,
+            "raw_bytes_per_record": round(statistics.mean(raw_sizes), 1),
+            "redis_bytes_per_record": round(redis_bytes_per_record, 1),
+            "redis_to_raw_ratio": round(redis_bytes_per_record / statistics.mean(raw_sizes), 3),
+            "seed_layout_bytes_per_record": round(seed_bytes, 1),
+            "dictionary_id": dictionary.id,
+            "sync_records_per_second": round(len(pending) / sync_seconds),
+            "api_writes_per_second_buffered": api["buffered"],
+            "api_writes_per_second_direct": api["direct"],
+            "api_buffered_to_direct": round(api["buffered"] / api["direct"], 2),
+            "db_statements_per_1000_writes_buffered": statements["buffered"],
+            "db_statements_per_1000_writes_direct": statements["direct"],
+        }
+
+    def count_statements(self, school, policy: Policy) -> int:
+        """Statements PostgreSQL runs to persist 1000 submissions (each its own write, as from
+        1000 requests), including the sync that moves buffered ones into the database."""
+        from apps.homework.models import Submission
+
+        previous = registration_for(Submission).policy
+        set_policy(Submission, policy)
+        submissions = workload.submission_rows(school, 1000)
+        counter = StatementCounter()
+        try:
+            with connection.execute_wrapper(counter):
+                for submission in submissions:
+                    workload.save_one(submission)
+                sync_all(trigger="bench", max_records=10**9)
+        finally:
+            set_policy(Submission, previous)
+        return counter.count

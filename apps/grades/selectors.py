@@ -1,0 +1,330 @@
+"""Reads of assessments, marks, gradebooks and report cards, scoped to the caller.
+
+``access_*`` functions fetch one object and check the caller may see it; anything outside their
+scope, another school's ids included, is a 404 so existence never leaks. Mark reads include marks
+still waiting in the write buffer (read-your-writes).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.utils import timezone
+
+from apps.core.errors import ApplicationError
+from apps.grades.models import Assessment, GradeBand, GradeMark, GradingScale, Term
+from apps.users.models import Enrolment, GuardianLink, Role, School, SchoolClass, Subject, User
+from apps.users.selectors import classes_visible_to, students_visible_to, teaches
+from apps.writebuffer.selectors import list_with_pending
+
+TWO_PLACES = Decimal("0.01")
+
+
+def not_found(what: str) -> ApplicationError:
+    return ApplicationError(f"{what} not found.", code="not_found", status_code=404)
+
+
+def _is_admin(user: User) -> bool:
+    return user.is_superuser or user.role == Role.SCHOOL_ADMIN
+
+
+# --- terms and scales -----------------------------------------------------------------------
+def term_list(*, user: User) -> QuerySet[Term]:
+    return Term.objects.for_user(user).order_by("-starts_on")
+
+
+def access_term(*, user: User, term_id: uuid.UUID, school_id: uuid.UUID | None = None) -> Term:
+    terms = Term.objects.for_user(user)
+    if school_id is not None:
+        terms = terms.filter(school_id=school_id)
+    term = terms.filter(pk=term_id).first()
+    if term is None:
+        raise not_found("Term")
+    return term
+
+
+def current_term(*, school: School) -> Term | None:
+    """The term that contains today, else the latest one that has started."""
+    today = timezone.localdate(timezone=ZoneInfo(school.timezone))
+    terms = Term.objects.filter(school=school, starts_on__lte=today).order_by("-starts_on")
+    return terms.filter(ends_on__gte=today).first() or terms.first()
+
+
+def default_scale_bands(*, school_id: uuid.UUID) -> list[GradeBand]:
+    """The default scale's bands, highest first (empty when the school has no default scale)."""
+    scale = (
+        GradingScale.objects.filter(school_id=school_id, is_default=True)
+        .prefetch_related(Prefetch("bands", queryset=GradeBand.objects.order_by("-min_percent")))
+        .first()
+    )
+    return list(scale.bands.all()) if scale else []
+
+
+def letter_for(percent: Decimal | None, bands: list[GradeBand]) -> str | None:
+    if percent is None:
+        return None
+    return next((band.letter for band in bands if percent >= band.min_percent), None)
+
+
+# --- assessments ----------------------------------------------------------------------------
+def assessments_visible_to(user: User) -> QuerySet[Assessment]:
+    assessments = Assessment.objects.for_user(user)
+    if _is_admin(user):
+        return assessments
+    return assessments.filter(school_class__in=classes_visible_to(user).values("pk"))
+
+
+def assessment_list(
+    *,
+    user: User,
+    school_class_id: uuid.UUID | None = None,
+    subject_id: uuid.UUID | None = None,
+    term_id: uuid.UUID | None = None,
+) -> QuerySet[Assessment]:
+    assessments = assessments_visible_to(user).select_related("school_class", "subject", "term")
+    for name, value in [("school_class_id", school_class_id), ("subject_id", subject_id),
+                        ("term_id", term_id)]:  # fmt: skip
+        if value is not None:
+            assessments = assessments.filter(**{name: value})
+    return assessments.order_by("-date", "title")
+
+
+def access_assessment(*, user: User, assessment_id: uuid.UUID) -> Assessment:
+    assessment = (
+        assessments_visible_to(user)
+        .select_related("school", "school_class", "subject", "term")
+        .filter(pk=assessment_id)
+        .first()
+    )
+    if assessment is None:
+        raise not_found("Assessment")
+    return assessment
+
+
+def access_assessment_to_mark(*, user: User, assessment_id: uuid.UUID) -> Assessment:
+    assessment = access_assessment(user=user, assessment_id=assessment_id)
+    if not _is_admin(user) and not teaches(
+        teacher=user, school_class_id=assessment.school_class_id, subject_id=assessment.subject_id
+    ):
+        raise ApplicationError(
+            "Only this subject's teachers and the school's admins may enter marks.",
+            code="permission_denied",
+            status_code=403,
+        )
+    return assessment
+
+
+def assessable_class_subject_term(
+    *, user: User, school_class_id: uuid.UUID, subject_id: uuid.UUID, term_id: uuid.UUID
+) -> tuple[SchoolClass, Subject, Term]:
+    """The class, subject and term an assessment is set for: all of one school the user belongs
+    to (else a 400 that does not say whether an id exists elsewhere), and taught by the user
+    unless they are an admin (else a 403)."""
+    school_class = SchoolClass.objects.for_user(user).filter(pk=school_class_id).first()
+    school_id = school_class.school_id if school_class else user.school_id
+    subject = Subject.objects.filter(school_id=school_id, pk=subject_id).first()
+    term = Term.objects.filter(school_id=school_id, pk=term_id).first()
+    errors = {
+        name: ["Not found."]
+        for name, found in [("school_class", school_class), ("subject", subject), ("term", term)]
+        if found is None
+    }
+    if errors:
+        raise ApplicationError("Some fields are not valid.", fields=errors)
+    if not _is_admin(user) and not teaches(
+        teacher=user, school_class_id=school_class.pk, subject_id=subject.pk
+    ):
+        raise ApplicationError(
+            "You do not teach this subject in this class.",
+            code="permission_denied",
+            status_code=403,
+        )
+    return school_class, subject, term
+
+
+# --- marks ----------------------------------------------------------------------------------
+def _student_scope(user: User) -> set[uuid.UUID] | None:
+    """Whose marks a user may see within assessments they can see; None means everyone's."""
+    if user.role == Role.STUDENT and not user.is_superuser:
+        return {user.pk}
+    if user.role == Role.GUARDIAN and not user.is_superuser:
+        return set(GuardianLink.objects.filter(guardian=user).values_list("student_id", flat=True))
+    return None
+
+
+def marks_of(
+    *, assessment_ids: Iterable[uuid.UUID], student_ids: set[uuid.UUID] | None = None
+) -> list[GradeMark]:
+    """Marks of some assessments (pending ones included), for the given students or all."""
+    assessment_ids = set(assessment_ids)
+    rows = GradeMark.objects.filter(assessment_id__in=assessment_ids)
+    if student_ids is not None:
+        rows = rows.filter(student_id__in=student_ids)
+    return list_with_pending(
+        rows.select_related("student", "marked_by", "assessment"),
+        partitions=assessment_ids,
+        visible=lambda mark: (
+            mark.assessment_id in assessment_ids
+            and (student_ids is None or mark.student_id in student_ids)
+        ),
+    )
+
+
+def mark_list(
+    *,
+    user: User,
+    assessment_id: uuid.UUID | None = None,
+    student_id: uuid.UUID | None = None,
+    term_id: uuid.UUID | None = None,
+) -> list[GradeMark]:
+    assessments = assessments_visible_to(user)
+    if assessment_id is not None:
+        assessments = assessments.filter(pk=assessment_id)
+    if term_id is not None:
+        assessments = assessments.filter(term_id=term_id)
+    student_ids = _student_scope(user)
+    if student_id is not None:
+        student_ids = {student_id} if student_ids is None else student_ids & {student_id}
+    marks = marks_of(
+        assessment_ids=assessments.values_list("pk", flat=True), student_ids=student_ids
+    )
+    prefetch_related_objects(marks, "student", "marked_by", "assessment")
+    marks.sort(key=lambda m: (m.assessment.date, m.assessment.title, m.student.username))
+    return marks
+
+
+# --- gradebook and report cards -------------------------------------------------------------
+def weighted_percent(
+    marks: Iterable[GradeMark], assessments: dict[uuid.UUID, Assessment]
+) -> Decimal | None:
+    """Weighted mean of each marked assessment's percentage; assessments without a mark are
+    left out rather than counted as zero."""
+    total_weight = Decimal(0)
+    weighted = Decimal(0)
+    for mark in marks:
+        assessment = assessments[mark.assessment_id]
+        weighted += assessment.weight * mark.score / assessment.max_score
+        total_weight += assessment.weight
+    if not total_weight:
+        return None
+    return (weighted * 100 / total_weight).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class GradebookRow:
+    student: User
+    scores: dict[str, Decimal | None]
+    average_percent: Decimal | None
+    letter: str | None
+
+
+@dataclass
+class Gradebook:
+    school_class: SchoolClass
+    subject: Subject
+    term: Term | None
+    assessments: list[Assessment]
+    rows: list[GradebookRow] = field(default_factory=list)
+
+
+def gradebook(
+    *, school_class: SchoolClass, subject: Subject, term: Term | None = None
+) -> Gradebook:
+    """Every enrolled student's marks in a class and subject, with their weighted average."""
+    assessments_qs = Assessment.objects.filter(school_class=school_class, subject=subject)
+    if term is not None:
+        assessments_qs = assessments_qs.filter(term=term)
+    assessments = list(assessments_qs.order_by("date", "title"))
+    by_id = {assessment.pk: assessment for assessment in assessments}
+    marks_by_student: dict[uuid.UUID, list[GradeMark]] = {}
+    for mark in marks_of(assessment_ids=by_id):
+        marks_by_student.setdefault(mark.student_id, []).append(mark)
+    bands = default_scale_bands(school_id=school_class.school_id)
+    students = User.objects.filter(enrolments__school_class=school_class).order_by(
+        "last_name", "first_name", "username"
+    )
+    book = Gradebook(school_class=school_class, subject=subject, term=term, assessments=assessments)
+    for student in students:
+        marks = marks_by_student.get(student.pk, [])
+        scores = {str(a.pk): None for a in assessments} | {
+            str(m.assessment_id): m.score for m in marks
+        }
+        average = weighted_percent(marks, by_id)
+        book.rows.append(GradebookRow(student, scores, average, letter_for(average, bands)))
+    return book
+
+
+def access_student(*, user: User, student_id: uuid.UUID) -> User:
+    student = students_visible_to(user).select_related("school").filter(pk=student_id).first()
+    if student is None:
+        raise not_found("Student")
+    return student
+
+
+@dataclass
+class SubjectResult:
+    subject: Subject
+    assessments: int
+    marked: int
+    percent: Decimal | None
+    letter: str | None
+
+
+@dataclass
+class ReportCard:
+    school: School
+    student: User
+    term: Term
+    classes: list[SchoolClass]
+    subjects: list[SubjectResult]
+    overall_percent: Decimal | None
+    overall_letter: str | None
+
+
+def report_card(*, student: User, term: Term) -> ReportCard:
+    """A student's term: each subject's weighted percentage and letter, and their mean."""
+    classes = [
+        enrolment.school_class
+        for enrolment in Enrolment.objects.filter(student=student).select_related("school_class")
+    ]
+    assessments = {
+        assessment.pk: assessment
+        for assessment in Assessment.objects.filter(
+            school_class__in=classes, term=term
+        ).select_related("subject")
+    }
+    marks_by_subject: dict[uuid.UUID, list[GradeMark]] = {}
+    for mark in marks_of(assessment_ids=assessments, student_ids={student.pk}):
+        subject_id = assessments[mark.assessment_id].subject_id
+        marks_by_subject.setdefault(subject_id, []).append(mark)
+    bands = default_scale_bands(school_id=student.school_id)
+    subjects = {a.subject_id: a.subject for a in assessments.values()}
+    results = []
+    for subject in sorted(subjects.values(), key=lambda s: s.name):
+        marks = marks_by_subject.get(subject.pk, [])
+        percent = weighted_percent(marks, assessments)
+        results.append(
+            SubjectResult(
+                subject=subject,
+                assessments=sum(1 for a in assessments.values() if a.subject_id == subject.pk),
+                marked=len(marks),
+                percent=percent,
+                letter=letter_for(percent, bands),
+            )
+        )
+    graded = [result.percent for result in results if result.percent is not None]
+    overall = (sum(graded) / len(graded)).quantize(TWO_PLACES) if graded else None
+    return ReportCard(
+        school=student.school,
+        student=student,
+        term=term,
+        classes=classes,
+        subjects=results,
+        overall_percent=overall,
+        overall_letter=letter_for(overall, bands),
+    )
