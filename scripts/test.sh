@@ -32,5 +32,22 @@ DATABASE_URL="sqlite:///$sqlite_dir/db.sqlite3" DJANGO_SETTINGS_MODULE=schools24
   $PY manage.py check
 rm -rf "$sqlite_dir"
 
+# Test databases of runs that died before dropping theirs (named test_schools24_<pid>).
+for stale in $("$PY" - "$DATABASE_URL" <<'PYCODE'
+import os, sys, psycopg
+with psycopg.connect(sys.argv[1].rsplit("/", 1)[0] + "/postgres", connect_timeout=3) as db:
+    for (name,) in db.execute("SELECT datname FROM pg_database WHERE datname LIKE 'test_schools24_%'"):
+        pid = name.rsplit("_", 1)[1]
+        try:
+            os.kill(int(pid), 0)
+        except (ValueError, ProcessLookupError):
+            print(name)
+        except PermissionError:
+            pass
+PYCODE
+); do
+  "$PY" -c "import psycopg, sys; c = psycopg.connect(sys.argv[1], autocommit=True); c.execute('DROP DATABASE IF EXISTS \"' + sys.argv[2] + '\" WITH (FORCE)')" "${DATABASE_URL%/*}/postgres" "$stale" && echo "dropped stale test database $stale"
+done
+
 echo "== tests (PostgreSQL: $DATABASE_URL, Redis: $REDIS_URL)"
 exec .venv/bin/pytest --create-db "$@"

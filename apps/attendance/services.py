@@ -64,7 +64,13 @@ def register_open(
     if register is not None:
         return register, False
     register = Register(school=school_class.school, created_by=opened_by, **lookup)
-    register.full_clean(validate_constraints=False)
+    # The class and the user are loaded and checked already; uniqueness is the database's to
+    # enforce (see the IntegrityError below).
+    register.full_clean(
+        exclude=["school", "school_class", "created_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     try:
         with transaction.atomic():
             register.save(force_insert=True)

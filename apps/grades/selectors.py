@@ -239,7 +239,9 @@ def gradebook(
     assessments_qs = Assessment.objects.filter(school_class=school_class, subject=subject)
     if term is not None:
         assessments_qs = assessments_qs.filter(term=term)
-    assessments = list(assessments_qs.order_by("date", "title"))
+    assessments = list(
+        assessments_qs.select_related("school_class", "subject", "term").order_by("date", "title")
+    )
     by_id = {assessment.pk: assessment for assessment in assessments}
     marks_by_student: dict[uuid.UUID, list[GradeMark]] = {}
     for mark in marks_of(assessment_ids=by_id):

@@ -69,7 +69,9 @@ local acked = 0
 for i = 4, #KEYS do
   local id, n = ARGV[(i - 4) * 2 + 2], ARGV[(i - 4) * 2 + 3]
   acked = acked + redis.call('XACK', log, group, id)
-  if redis.call('XDEL', log, id) == 1 then redis.call('HINCRBY', stats, 'pending_records', -n) end
+  if redis.call('XDEL', log, id) == 1 then
+    redis.call('HINCRBY', stats, 'pending_records', 0 - tonumber(n))
+  end
   redis.call('HDEL', failures, id)
   redis.call('SREM', KEYS[i], pack(id))
 end
@@ -88,7 +90,7 @@ redis.call('XADD', KEYS[4], '*', 'd', ARGV[3], 'entry', ARGV[1], 'records', ARGV
            'error', ARGV[5], 'failures', ARGV[6], 'at', ARGV[7], 'partition', ARGV[8])
 redis.call('XACK', KEYS[1], ARGV[9], ARGV[1])
 if redis.call('XDEL', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HINCRBY', KEYS[3], 'pending_records', -ARGV[2])
+  redis.call('HINCRBY', KEYS[3], 'pending_records', 0 - tonumber(ARGV[2]))
 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('SREM', KEYS[5], pack(ARGV[1]))

@@ -32,3 +32,5 @@ WRITE_BUFFER["CLAIM_IDLE_SECONDS"] = env.int("WRITE_BUFFER_CLAIM_IDLE_SECONDS", 
 WRITE_BUFFER["MAX_DELIVERIES"] = 3
 CELERY_TASK_DEFAULT_QUEUE = f"schools24-test-{_run}"
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-test-{_run}"  # noqa: F405
+STATIC_ROOT = None  # nothing is collected in tests; WhiteNoise serves from the app finders
+WHITENOISE_USE_FINDERS = True

@@ -106,8 +106,7 @@ def test_entries_of_every_earlier_codec_and_dictionary_still_sync(settings):
     assert set(codec_headers()) == {codecs.CODEC_ZSTD}
 
     samples = [
-        codecs.decode(fields[b"d"])
-        for _id, fields in buffer_client().redis.xrange(log_key(LABEL))
+        codecs.decode(fields[b"d"]) for _id, fields in buffer_client().redis.xrange(log_key(LABEL))
     ]
     first = dictionaries.dictionary_train(samples=samples)
     notes += write(60, "dict1")

@@ -398,3 +398,64 @@ def test_two_syncs_without_the_lock_split_the_log_and_store_everything_once(sett
     assert db_values() == {str(n.pk): note_values(n) for n in notes}
     assert group_pending() == 0
     assert buffer_is_empty()
+
+
+@pytest.mark.django_db
+def test_an_undecodable_entry_is_dead_lettered_without_blocking_the_rest():
+    from django_redis.exceptions import CompressorError
+
+    from apps.writebuffer.connection import log_key
+
+    buffer_client().redis.xadd(log_key(LABEL), {"d": b"\x07not a payload"})
+    notes = [buffered_save(make_note(title=f"n{i}")) for i in range(5)]
+
+    results = [sync_all(trigger="test") for _ in range(3)]
+
+    assert [(r.synced, r.failed, r.dead_lettered) for r in results] == [
+        (5, 1, 0),
+        (0, 1, 0),
+        (0, 0, 1),
+    ]
+    assert db_values() == {str(n.pk): note_values(n) for n in notes}
+    letters = dead_letters()
+    assert len(letters) == 1
+    assert letters[0]["payload"] is None
+    assert letters[0]["error"].startswith("undecodable")
+    assert buffer_is_empty()
+    with pytest.raises((CompressorError, ValueError)):  # refused: it cannot be decoded
+        buffer_client().dead_letter_retry(LABEL, letters[0]["id"])
+    assert buffer_client().dead_letter_discard(LABEL, letters[0]["id"]) is True
+    assert dead_letters() == []
+
+
+@pytest.mark.django_db
+def test_one_run_is_bounded_by_its_record_budget():
+    notes = [buffered_save(make_note(owner=f"o{i % 3}", title=f"n{i}")) for i in range(250)]
+
+    first = sync_all(trigger="test", max_records=100)
+
+    assert first.synced == 100
+    assert (Note.objects.count(), pending_records()) == (100, 150)
+    assert sync_all(trigger="test", max_records=100).synced == 100
+    assert sync_all(trigger="test", max_records=100).synced == 50
+    assert db_values() == {str(n.pk): note_values(n) for n in notes}
+    assert buffer_is_empty()
+
+
+@pytest.mark.django_db
+def test_thresholds_ask_for_an_early_sync(settings):
+    from apps.writebuffer.tasks import thresholds_exceeded
+
+    set_buffer_option(settings, FLUSH_AT_PENDING=3, FLUSH_AT_BYTES=10**9, FLUSH_AT_AGE_SECONDS=3600)
+    buffered_save_many([make_note(owner=f"o{i}") for i in range(2)])
+    assert thresholds_exceeded() == []
+
+    buffered_save(make_note(owner="o3"))
+    assert thresholds_exceeded() == [f"pending:{LABEL}"]
+
+    set_buffer_option(settings, FLUSH_AT_PENDING=100, FLUSH_AT_BYTES=1, FLUSH_AT_AGE_SECONDS=0)
+    assert thresholds_exceeded() == [f"bytes:{LABEL}", f"age:{LABEL}"]
+
+    set_buffer_option(settings, FLUSH_AT_PENDING=3, FLUSH_AT_BYTES=10**9, FLUSH_AT_AGE_SECONDS=0)
+    sync_all(trigger="test")
+    assert thresholds_exceeded() == []  # nothing pending is never too old

@@ -80,7 +80,9 @@ def test_a_worker_killed_between_commit_and_ack_leaves_no_duplicate(celery_worke
 def test_two_workers_syncing_at_once_store_every_write_once(celery_workers):
     notes = []
     for owner in range(20):
-        notes += buffered_save_many([make_note(owner=f"o{owner}", title=f"t{i}") for i in range(40)])
+        notes += buffered_save_many(
+            [make_note(owner=f"o{owner}", title=f"t{i}") for i in range(40)]
+        )
     notes += [buffered_save(make_note(owner=f"o{i % 5}", title=f"s{i}")) for i in range(200)]
     assert pending_records() == 1000
     # Small batches, so the first run is still going when the second starts.

@@ -1,0 +1,56 @@
+"""Attendance admin pages show and open only the admin's own school."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from apps.attendance.models import AttendanceMark, AttendanceMarkChange, Register
+from apps.attendance.services import MarkInput, register_take, school_today
+from apps.writebuffer.sync import sync_all
+
+pytestmark = pytest.mark.django_db
+
+
+def populate(world):
+    register_take(
+        school_class=world.school_class,
+        on=school_today(world.school),
+        period=0,
+        marks=[MarkInput(student_id=world.student.pk, code="absent", note="ill")],
+        marked_by=world.teacher,
+    )
+
+
+@pytest.mark.parametrize("model", [Register, AttendanceMark, AttendanceMarkChange])
+def test_admin_lists_and_opens_only_its_school(world, other_world, model):
+    populate(world)
+    populate(other_world)
+    sync_all(trigger="test")
+    client = Client()
+    client.force_login(world.admin)
+    opts = model._meta
+    changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    assert changelist.status_code == 200
+    assert [obj.school_id for obj in changelist.context["cl"].result_list] == [world.school.pk]
+    assert str(other_world.school_class) not in changelist.content.decode()
+    own = model.objects.get(school=world.school)
+    foreign = model.objects.get(school=other_world.school)
+    change = f"admin:{opts.app_label}_{opts.model_name}_change"
+    assert client.get(reverse(change, args=[own.pk])).status_code == 200
+    assert client.get(reverse(change, args=[foreign.pk])).status_code == 302
+
+
+def test_marks_are_read_only_in_the_admin(world):
+    populate(world)
+    sync_all(trigger="test")
+    mark = AttendanceMark.objects.get()
+    client = Client()
+    client.force_login(world.admin)
+    url = reverse("admin:attendance_attendancemark_change", args=[mark.pk])
+    client.post(url, {"code": "present", "note": ""})
+    mark.refresh_from_db()
+    assert (mark.code, mark.note) == ("absent", "ill")
+    found = client.get(
+        reverse("admin:attendance_attendancemark_changelist"), {"q": world.student.username}
+    )
+    assert [m.pk for m in found.context["cl"].result_list] == [mark.pk]
