@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils import timezone
 
 
 class BufferedModel(models.Model):
@@ -57,7 +58,7 @@ class SyncRun(models.Model):
         FAILED = "failed"
         SKIPPED = "skipped", "Skipped (another sync was running)"
 
-    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     trigger = models.CharField(max_length=40, default="schedule")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)

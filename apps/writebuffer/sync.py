@@ -261,10 +261,17 @@ def sync_all(*, trigger: str = "schedule", max_records: int | None = None) -> Sy
     budget = max_records or buffer_settings()["MAX_RECORDS_PER_RUN"]
     with sync_lock() as acquired:
         if not acquired:
+            now = timezone.now()
             SyncRun.objects.create(
-                trigger=trigger, status=SyncRun.Status.SKIPPED, finished_at=timezone.now()
+                trigger=trigger, status=SyncRun.Status.SKIPPED, started_at=now, finished_at=now
             )
             return SyncResult(ran=False)
+        # We hold the lock, so a run still marked running was cut short (its worker died).
+        SyncRun.objects.filter(status=SyncRun.Status.RUNNING).update(
+            status=SyncRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="the worker stopped before the run finished; its entries were taken over",
+        )
         run = SyncRun.objects.create(trigger=trigger)
         started = time.monotonic()
         result = SyncResult()
