@@ -2,7 +2,7 @@
 
 Django calls every authentication backend through ``authenticate()``, so throttling here covers
 all of them with one mechanism. Failures are counted in the read cache per username and per client
-address over a sliding window; once either count is over its limit the attempt is refused before
+address in a fixed window that starts at the first failure; once either count is over its limit the attempt is refused before
 the password is even checked.
 """
 

@@ -155,7 +155,9 @@ def seed_demo(*, students: int, password: str, progress: bool = True) -> DemoCon
     for module_name in DOMAIN_SEEDS:
         try:
             module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise  # the module exists but something it imports does not
             continue
         module.seed(context, progress=progress)
     return context

@@ -257,7 +257,7 @@ def test_homework_list_query_count(world, client_for, django_assert_num_queries)
     for number in range(3):
         make_homework(world, title=f"Homework {number}")
     client = client_for(world.student)
-    # classes visible (subquery, one statement), page count, page rows, attachments prefetch
+    # page count, page rows (the visible classes are a subquery), attachments prefetch
     with django_assert_num_queries(3):
         response = client.get(reverse("homework-list"))
     assert response.json()["count"] == 3
