@@ -326,9 +326,7 @@ class SubmissionListCreateApi(GenericAPIView):
             files=data.validated_data["files"],
             submission_id=data.validated_data.get("id"),
         )
-        submission = access_submission(
-            user=request.user, homework=homework, submission_id=submission.pk
-        )
+        # The service returns the row as stored, its related objects in hand: no second read.
         return Response(SubmissionOutputSerializer(submission).data, status=status.HTTP_201_CREATED)
 
 

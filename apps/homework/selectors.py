@@ -156,6 +156,7 @@ def student_submissions(*, homework: Homework, student_id: uuid.UUID) -> list[Su
         visible=lambda s: s.student_id == student_id,
         sort_key=lambda s: s.attempt,
         reverse=True,
+        match={"student_id": student_id},
     )
 
 
@@ -177,14 +178,24 @@ def access_submission(*, user: User, homework: Homework, submission_id: uuid.UUI
     return submission
 
 
-def find_submission(*, submission_id: uuid.UUID) -> Submission | None:
-    """A submission by id in any homework or school, pending ones included; not for display.
+def find_submission(*, submission_id: uuid.UUID, homework: Homework) -> Submission | None:
+    """A submission by id, stored anywhere or pending on this homework; not for display.
 
-    A client may choose a submission's id. Before accepting one, the service must know whether
-    it is already taken anywhere: the buffer's upsert would otherwise overwrite that row.
+    A client may choose a submission's id. Before accepting one, the service must know whether it
+    is already taken: the buffer's upsert would otherwise overwrite that row. Stored rows of every
+    school are checked (one indexed query); pending ones only on this homework, since searching
+    every homework's pending writes grows with the buffer. An id reused across two homeworks
+    within one sync interval is therefore not caught here (ids are random UUIDs; a client can only
+    reuse one it was given for its own work).
     """
+    stored_homework = (
+        Submission.objects.filter(pk=submission_id).values_list("homework_id", flat=True).first()
+    )
     return get_with_pending(
-        Submission.objects.all(), submission_id, visible=lambda s: True, partition=None
+        Submission.objects.all(),
+        submission_id,
+        visible=lambda s: True,
+        partition=str(stored_homework or homework.pk),
     )
 
 

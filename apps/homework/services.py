@@ -279,7 +279,7 @@ def submission_create(
     """
     files = files or []
     if submission_id is not None:
-        existing = find_submission(submission_id=submission_id)
+        existing = find_submission(submission_id=submission_id, homework=homework)
         if existing is not None:
             if existing.homework_id != homework.pk or existing.student_id != student.pk:
                 raise ApplicationError(

@@ -2,8 +2,8 @@
 
 Django calls every authentication backend through ``authenticate()``, so throttling here covers
 all of them with one mechanism. Failures are counted in the read cache per username and per client
-address in a fixed window that starts at the first failure; once either count is over its limit the attempt is refused before
-the password is even checked.
+address, in a fixed window that starts at the first failure; once either count is over its limit
+the attempt is refused before the password is even checked.
 """
 
 from __future__ import annotations

@@ -20,8 +20,10 @@ the web servers. Nothing here has a TTL: unsynced writes never expire.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -146,6 +148,37 @@ def entry_time(entry_id: str | bytes) -> float:
     return int(text.split("-")[0]) / 1000.0
 
 
+class _DecodedEntries:
+    """Decoded payloads of log entries, by entry id, most recently used kept.
+
+    Entries never change once written, and the partition index lists only entries still pending,
+    so a payload found here is always current: read-your-writes then costs one SMEMBERS round
+    trip instead of fetching and decompressing every pending entry of the partition again.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, label: str, entry_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            payload = self._items.get((label, entry_id))
+            if payload is not None:
+                self._items.move_to_end((label, entry_id))
+            return payload
+
+    def put(self, label: str, entry_id: str, payload: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[(label, entry_id)] = payload
+            self._items.move_to_end((label, entry_id))
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+
+_decoded_entries = _DecodedEntries(capacity=5_000)
+
+
 @dataclass
 class Entry:
     """One log entry as the sync sees it. ``payload`` is None when it could not be decoded."""
@@ -215,24 +248,29 @@ class WriteBufferClient(DefaultClient):
             ],
             args=[self._compressor.compress(raw), max_pending, len(raw), len(records)],
         )
+        if entry_id:
+            _decoded_entries.put(label, entry_id.decode(), self._serializer.loads(raw))
         return (version_of(entry_id) if entry_id else None), int(pending)
 
     # --- read-your-writes ---------------------------------------------------------------------
     def _newest_by_pk(self, label: str, refs: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Newest pending record of each row found in the given entries."""
-        refs = list(refs)
-        if not refs:
-            return {}
-        pipe = self.redis.pipeline(transaction=False)
-        log = keys.log_key(label)
-        for entry_id in refs:
-            pipe.xrange(log, entry_id, entry_id)
+        payloads = {entry_id: _decoded_entries.get(label, entry_id) for entry_id in refs}
+        missing = [entry_id for entry_id, payload in payloads.items() if payload is None]
+        if missing:
+            pipe = self.redis.pipeline(transaction=False)
+            log = keys.log_key(label)
+            for entry_id in missing:
+                pipe.xrange(log, entry_id, entry_id)
+            for entry_id, result in zip(missing, pipe.execute(), strict=True):
+                if result:  # else synced and acknowledged meanwhile: the database has it now
+                    payloads[entry_id] = self.decode(result[0][1][b"d"])
+                    _decoded_entries.put(label, entry_id, payloads[entry_id])
         newest: dict[str, dict[str, Any]] = {}
-        for result in pipe.execute():
-            if not result:  # synced and acknowledged meanwhile: the database has it now
+        for entry_id, payload in payloads.items():
+            if payload is None:
                 continue
-            entry_id, fields = result[0]
-            entry = Entry(entry_id.decode(), fields[b"d"], self.decode(fields[b"d"]))
+            entry = Entry(entry_id, b"", payload)
             for record in entry.records:
                 current = newest.get(record["k"])
                 if current is None or current["v"] <= record["v"]:

@@ -29,11 +29,17 @@ def _merge(
     pending: dict[str, dict[str, Any]],
     model: type[models.Model],
     visible: Visible,
+    match: dict[str, Any] | None = None,
 ) -> dict[str, models.Model]:
+    wanted = {attname: str(value) for attname, value in (match or {}).items()}
     for pk, payload in pending.items():
         row = rows.get(pk)
         if row is not None and row.version >= payload["v"]:
             continue  # already synced (or overtaken by a write-through)
+        if row is None and payload["o"] != records.DELETE and wanted:
+            fields = payload["f"]
+            if any(str(fields.get(attname)) != value for attname, value in wanted.items()):
+                continue  # cheaply out of scope, before building a model instance
         if payload["o"] == records.DELETE:
             rows.pop(pk, None)
             continue
@@ -82,10 +88,14 @@ def list_with_pending(
     visible: Visible,
     sort_key: Callable[[models.Model], Any] | None = None,
     reverse: bool = False,
+    match: dict[str, Any] | None = None,
 ) -> list[models.Model]:
     """The queryset's rows merged with pending writes of the given partitions.
 
     Pending rows only appear if ``visible(row)``; database rows are those of ``queryset``.
+    ``match`` (attname -> value, e.g. ``{"student_id": ...}``) optionally skips pending rows
+    whose stored values differ before they are turned into model instances; ``visible`` must
+    imply it.
     """
     registration = registration_for(queryset.model)
     try:
@@ -96,7 +106,7 @@ def list_with_pending(
         logger.warning("write buffer unreadable (%s); serving the database's copy", exc)
         pending = {}
     rows = {str(row.pk): row for row in queryset}
-    merged = list(_merge(rows, pending, queryset.model, visible).values())
+    merged = list(_merge(rows, pending, queryset.model, visible, match).values())
     if sort_key is not None:
         merged.sort(key=sort_key, reverse=reverse)
     return merged

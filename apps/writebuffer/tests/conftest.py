@@ -300,14 +300,19 @@ class CeleryWorkers:
 
     def send_sync(self, trigger: str) -> None:
         from celery import Celery
+        from kombu import Connection
 
-        app = Celery("wbtest-sender", broker=self.broker_url)
+        # An explicit connection: Celery prefers a CELERY_BROKER_URL in the environment (as
+        # `make test` exports) over the broker given to the app.
+        app = Celery("wbtest-sender")
         try:
-            app.send_task(
-                "apps.writebuffer.tasks.sync_write_buffer",
-                kwargs={"trigger": trigger},
-                queue=self.queue,
-            )
+            with Connection(self.broker_url) as connection:
+                app.send_task(
+                    "apps.writebuffer.tasks.sync_write_buffer",
+                    kwargs={"trigger": trigger},
+                    queue=self.queue,
+                    connection=connection,
+                )
         finally:
             app.close()
 
