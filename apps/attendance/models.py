@@ -68,11 +68,19 @@ def mark_id(register_id: uuid.UUID, student_id: uuid.UUID) -> uuid.UUID:
 
 class AttendanceMark(SchoolOwned, BufferedModel):
     register = models.ForeignKey(Register, on_delete=models.CASCADE, related_name="marks")
-    student = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="+")
+    # Indexed through the (student, register) index below; every extra index slows the sync.
+    student = models.ForeignKey(
+        "users.User", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     code = models.CharField(max_length=10, choices=AttendanceCode.choices)
     note = models.CharField(max_length=200, blank=True)
     marked_by = models.ForeignKey(
-        "users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "users.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     marked_at = models.DateTimeField(auto_now=True)
 
@@ -87,16 +95,26 @@ class AttendanceMark(SchoolOwned, BufferedModel):
 class AttendanceMarkChange(SchoolOwned, BufferedModel):
     """Who set which code on a mark, and what it was before (blank: the first marking)."""
 
-    register = models.ForeignKey(Register, on_delete=models.CASCADE, related_name="changes")
+    # Indexed through the (register, student) index below; every extra index slows the sync.
+    register = models.ForeignKey(
+        Register, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
     # The mark's id, not a foreign key: both are buffered and may reach the database in any order.
     mark_id = models.UUIDField()
-    student = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="+")
+    student = models.ForeignKey(
+        "users.User", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     previous_code = models.CharField(max_length=10, choices=AttendanceCode.choices, blank=True)
     code = models.CharField(max_length=10, choices=AttendanceCode.choices)
     previous_note = models.CharField(max_length=200, blank=True)
     note = models.CharField(max_length=200, blank=True)
     changed_by = models.ForeignKey(
-        "users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "users.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     changed_at = models.DateTimeField(auto_now_add=True)
 

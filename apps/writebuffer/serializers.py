@@ -14,7 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django_redis.serializers.base import BaseSerializer
 
 
-class _ExactJSONEncoder(DjangoJSONEncoder):
+class ExactJSONEncoder(DjangoJSONEncoder):
     """DjangoJSONEncoder cuts datetimes and times to milliseconds (as ECMA-262 does); a buffered
     row must store the same value a direct save would, so keep the microseconds."""
 
@@ -26,7 +26,7 @@ class _ExactJSONEncoder(DjangoJSONEncoder):
 
 class CompactJSONSerializer(BaseSerializer):
     def dumps(self, value: Any) -> bytes:
-        return json.dumps(value, cls=_ExactJSONEncoder, separators=(",", ":")).encode()
+        return json.dumps(value, cls=ExactJSONEncoder, separators=(",", ":")).encode()
 
     def loads(self, value: bytes) -> Any:
         return json.loads(value)

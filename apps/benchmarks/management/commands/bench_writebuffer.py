@@ -104,13 +104,9 @@ class Command(BaseCommand):
             raise CommandError(f"sync wrote {result.synced} of {len(pending)} records")
 
         self.log("Database statements per 1000 writes, buffered (writes + sync) and direct...")
-        statements = {
-            mode: self.count_statements(school, policy)
-            for mode, policy in (
-                ("buffered", Policy.WRITE_BEHIND),
-                ("direct", Policy.WRITE_THROUGH),
-            )
-        }
+        statements, service_rate = {}, {}
+        for mode, policy in (("buffered", Policy.WRITE_BEHIND), ("direct", Policy.WRITE_THROUGH)):
+            statements[mode], service_rate[mode] = self.count_statements(school, policy)
 
         self.log(f"API: {api_requests} submissions per mode, {concurrency} client threads...")
         api = api_load.compare_submission_endpoint(
@@ -128,13 +124,16 @@ class Command(BaseCommand):
             "api_writes_per_second_buffered": api["buffered"],
             "api_writes_per_second_direct": api["direct"],
             "api_buffered_to_direct": round(api["buffered"] / api["direct"], 2),
+            "service_writes_per_second_buffered": service_rate["buffered"],
+            "service_writes_per_second_direct": service_rate["direct"],
             "db_statements_per_1000_writes_buffered": statements["buffered"],
             "db_statements_per_1000_writes_direct": statements["direct"],
         }
 
-    def count_statements(self, school, policy: Policy) -> int:
+    def count_statements(self, school, policy: Policy) -> tuple[int, float]:
         """Statements PostgreSQL runs to persist 1000 submissions (each its own write, as from
-        1000 requests), including the sync that moves buffered ones into the database."""
+        1000 requests), including the sync that moves buffered ones into the database; and how
+        many of those writes the service layer accepts per second (the sync not included)."""
         from apps.homework.models import Submission
 
         previous = registration_for(Submission).policy
@@ -143,9 +142,11 @@ class Command(BaseCommand):
         counter = StatementCounter()
         try:
             with connection.execute_wrapper(counter):
+                started = time.perf_counter()
                 for submission in submissions:
                     workload.save_one(submission)
+                elapsed = time.perf_counter() - started
                 sync_all(trigger="bench", max_records=10**9)
         finally:
             set_policy(Submission, previous)
-        return counter.count
+        return counter.count, round(len(submissions) / elapsed, 1)
