@@ -9,16 +9,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schools24.settings.local")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from apps.dashboards.auth import websocket_auth_stack  # noqa: E402
+from apps.dashboards.auth import origin_checked, websocket_auth_stack  # noqa: E402
 from apps.dashboards.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            websocket_auth_stack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": origin_checked(websocket_auth_stack(URLRouter(websocket_urlpatterns))),
     }
 )

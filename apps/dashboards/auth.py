@@ -6,6 +6,8 @@ from urllib.parse import parse_qs
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
@@ -36,3 +38,27 @@ class JWTQueryStringMiddleware:
 
 def websocket_auth_stack(inner):
     return AuthMiddlewareStack(JWTQueryStringMiddleware(inner))
+
+
+class BrowserOriginValidator(OriginValidator):
+    """Refuse browser connections from other sites; let native apps in with a token.
+
+    Browsers always send ``Origin`` on a websocket handshake, and it must be one of
+    ALLOWED_HOSTS (a page elsewhere could otherwise ride on the session cookie). Native mobile
+    clients send no ``Origin``; they authenticate with ``?token=``, which no other site can
+    supply for them, so a connection without ``Origin`` is let through only with a token.
+    """
+
+    async def __call__(self, scope, receive, send):
+        has_origin = any(name == b"origin" for name, _ in scope.get("headers", []))
+        has_token = "token" in parse_qs(scope.get("query_string", b"").decode())
+        if not has_origin and has_token:
+            return await self.application(scope, receive, send)
+        return await super().__call__(scope, receive, send)
+
+
+def origin_checked(application):
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:
+        allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
+    return BrowserOriginValidator(application, allowed_hosts)

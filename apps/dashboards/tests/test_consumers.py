@@ -107,6 +107,23 @@ class TestDashboard:
 
         assert accepted is False
 
+    def test_a_native_client_without_origin_connects_with_a_token(self):
+        teacher = TeacherFactory()
+        communicator = communicator_for("/ws/dashboard/", user=teacher, headers=())
+
+        assert connect(communicator) == (True, {"type": "hello", "dashboard": str(teacher.pk)})
+
+    def test_no_origin_and_no_token_is_refused_even_with_a_session_cookie(self):
+        student = StudentFactory()
+        browser = Client()
+        browser.force_login(student)
+        cookie = f"{settings.SESSION_COOKIE_NAME}={browser.session.session_key}".encode()
+        communicator = communicator_for("/ws/dashboard/", headers=[(b"cookie", cookie)])
+
+        accepted, _code = connect(communicator)
+
+        assert accepted is False
+
     def test_receives_pushes_to_its_own_group_only(self):
         teacher = TeacherFactory()
         payload = {"type": "invalidate", "what": "homework"}
