@@ -33,16 +33,10 @@ from apps.attendance.services import (
     register_take,
     school_today,
 )
-from apps.core.permissions import roles
+from apps.core.permissions import TEACHING_ROLES
+from apps.core.serializers import PersonSerializer, paginated
 
-TEACHING_ROLES = roles("teacher", "school_admin")
 DEFAULT_SUMMARY_DAYS = 30
-
-
-class AttendancePersonSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    username = serializers.CharField()
-    full_name = serializers.CharField(source="get_full_name")
 
 
 class AttendanceClassSerializer(serializers.Serializer):
@@ -57,17 +51,17 @@ class RegisterSerializer(serializers.Serializer):
     school_class = AttendanceClassSerializer()
     date = serializers.DateField()
     period = serializers.IntegerField(help_text="0 is a whole-day register.")
-    created_by = AttendancePersonSerializer(allow_null=True)
+    created_by = PersonSerializer(allow_null=True)
     last_marked_at = serializers.DateTimeField(allow_null=True)
-    last_marked_by = AttendancePersonSerializer(allow_null=True)
+    last_marked_by = PersonSerializer(allow_null=True)
 
 
 class MarkSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    student = AttendancePersonSerializer()
+    student = PersonSerializer()
     code = serializers.ChoiceField(choices=AttendanceCode.choices)
     note = serializers.CharField()
-    marked_by = AttendancePersonSerializer(allow_null=True)
+    marked_by = PersonSerializer(allow_null=True)
     marked_at = serializers.DateTimeField()
 
 
@@ -101,11 +95,6 @@ def _result_body(result: MarkingResult) -> dict:
     }
 
 
-def _page(view: GenericAPIView, items, serializer_class) -> Response:
-    page = view.paginate_queryset(items)
-    return view.get_paginated_response(serializer_class(page, many=True).data)
-
-
 class RegisterListCreateApi(GenericAPIView):
     """Registers of the caller's classes; ``POST`` takes (or reopens) one and marks the class."""
 
@@ -132,7 +121,7 @@ class RegisterListCreateApi(GenericAPIView):
             date_from=filters.validated_data.get("date_from"),
             date_to=filters.validated_data.get("date_to"),
         )
-        return _page(self, registers, RegisterSerializer)
+        return paginated(self, registers, RegisterSerializer)
 
     @extend_schema(
         request=RegisterCreateInputSerializer,
@@ -190,12 +179,12 @@ class RegisterMarkApi(GenericAPIView):
 class MarkChangeSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     mark_id = serializers.UUIDField()
-    student = AttendancePersonSerializer()
+    student = PersonSerializer()
     previous_code = serializers.CharField(help_text="Blank for the first marking.")
     code = serializers.CharField()
     previous_note = serializers.CharField()
     note = serializers.CharField()
-    changed_by = AttendancePersonSerializer(allow_null=True)
+    changed_by = PersonSerializer(allow_null=True)
     changed_at = serializers.DateTimeField()
 
 
@@ -207,7 +196,7 @@ class RegisterChangesApi(GenericAPIView):
     @extend_schema(responses=MarkChangeSerializer(many=True))
     def get(self, request, register_id):
         register = access_register(user=request.user, register_id=register_id)
-        return _page(self, register_changes(register=register), MarkChangeSerializer)
+        return paginated(self, register_changes(register=register), MarkChangeSerializer)
 
 
 class MissingRegistersApi(GenericAPIView):
@@ -226,7 +215,7 @@ class MissingRegistersApi(GenericAPIView):
         filters.is_valid(raise_exception=True)
         on = filters.validated_data.get("date") or school_today(request.user.school)
         classes = classes_missing_register(user=request.user, on=on)
-        return _page(self, classes, AttendanceClassSerializer)
+        return paginated(self, classes, AttendanceClassSerializer)
 
 
 class RangeFilterSerializer(serializers.Serializer):
@@ -257,7 +246,7 @@ class StudentDailySummaryApi(GenericAPIView):
         student = access_student(user=request.user, student_id=student_id)
         date_from, date_to = _range(request, today=school_today(student.school))
         days = student_daily_summary(student=student, date_from=date_from, date_to=date_to)
-        return _page(self, days, DaySummarySerializer)
+        return paginated(self, days, DaySummarySerializer)
 
 
 def _range(request, *, today):
@@ -272,7 +261,7 @@ def _range(request, *, today):
 
 class ClassRateSerializer(serializers.Serializer):
     class StudentRateSerializer(serializers.Serializer):
-        student = AttendancePersonSerializer()
+        student = PersonSerializer()
         marks = serializers.IntegerField()
         rate = serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True)
 

@@ -25,3 +25,6 @@ class HasRole(BasePermission):
 def roles(*allowed: str) -> type[HasRole]:
     """``permission_classes = [roles("teacher", "school_admin")]``"""
     return type(f"HasRole_{'_'.join(allowed)}", (HasRole,), {"allowed_roles": allowed})
+
+
+TEACHING_ROLES = roles("teacher", "school_admin")

@@ -15,7 +15,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.core.errors import ApplicationError
-from apps.core.permissions import roles
+from apps.core.permissions import TEACHING_ROLES
+from apps.core.serializers import NamedSerializer, PersonSerializer, paginated
 from apps.grades.models import AssessmentKind
 from apps.grades.report_cards import render_report_card
 from apps.grades.selectors import (
@@ -35,19 +36,6 @@ from apps.grades.services import ScoreInput, assessment_create, grade_marks_set
 from apps.users.models import Subject
 from apps.users.selectors import classes_visible_to
 
-TEACHING_ROLES = roles("teacher", "school_admin")
-
-
-class GradesPersonSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    username = serializers.CharField()
-    full_name = serializers.CharField(source="get_full_name")
-
-
-class GradesNamedSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField(source="__str__")
-
 
 class TermSerializer(serializers.Serializer):
     id = serializers.UUIDField()
@@ -59,9 +47,9 @@ class TermSerializer(serializers.Serializer):
 
 class AssessmentSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    school_class = GradesNamedSerializer()
-    subject = GradesNamedSerializer()
-    term = GradesNamedSerializer()
+    school_class = NamedSerializer()
+    subject = NamedSerializer()
+    term = NamedSerializer()
     kind = serializers.ChoiceField(choices=AssessmentKind.choices)
     title = serializers.CharField()
     date = serializers.DateField()
@@ -72,22 +60,17 @@ class AssessmentSerializer(serializers.Serializer):
 class GradeMarkSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     assessment = serializers.UUIDField(source="assessment_id")
-    student = GradesPersonSerializer()
+    student = PersonSerializer()
     score = serializers.DecimalField(max_digits=6, decimal_places=2)
     comment = serializers.CharField()
-    marked_by = GradesPersonSerializer(allow_null=True)
+    marked_by = PersonSerializer(allow_null=True)
     marked_at = serializers.DateTimeField()
-
-
-def _page(view: GenericAPIView, items, serializer_class) -> Response:
-    page = view.paginate_queryset(items)
-    return view.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class TermListApi(GenericAPIView):
     @extend_schema(responses=TermSerializer(many=True))
     def get(self, request):
-        return _page(self, term_list(user=request.user), TermSerializer)
+        return paginated(self, term_list(user=request.user), TermSerializer)
 
 
 class AssessmentListCreateApi(GenericAPIView):
@@ -124,7 +107,7 @@ class AssessmentListCreateApi(GenericAPIView):
             subject_id=filters.validated_data.get("subject"),
             term_id=filters.validated_data.get("term"),
         )
-        return _page(self, assessments, AssessmentSerializer)
+        return paginated(self, assessments, AssessmentSerializer)
 
     @extend_schema(request=AssessmentCreateInputSerializer, responses={201: AssessmentSerializer})
     def post(self, request):
@@ -179,7 +162,7 @@ class AssessmentMarksApi(GenericAPIView):
     def get(self, request, assessment_id):
         assessment = access_assessment(user=request.user, assessment_id=assessment_id)
         marks = mark_list(user=request.user, assessment_id=assessment.pk)
-        return _page(self, marks, GradeMarkSerializer)
+        return paginated(self, marks, GradeMarkSerializer)
 
     @extend_schema(request=MarksInputSerializer, responses=GradeMarkSerializer(many=True))
     def post(self, request, assessment_id):
@@ -195,7 +178,7 @@ class AssessmentMarksApi(GenericAPIView):
             marked_by=request.user,
         )
         marks = mark_list(user=request.user, assessment_id=assessment.pk)
-        return _page(self, marks, GradeMarkSerializer)
+        return paginated(self, marks, GradeMarkSerializer)
 
 
 class MarkListApi(GenericAPIView):
@@ -216,11 +199,11 @@ class MarkListApi(GenericAPIView):
             student_id=filters.validated_data.get("student"),
             term_id=filters.validated_data.get("term"),
         )
-        return _page(self, marks, GradeMarkSerializer)
+        return paginated(self, marks, GradeMarkSerializer)
 
 
 class GradebookRowSerializer(serializers.Serializer):
-    student = GradesPersonSerializer()
+    student = PersonSerializer()
     scores = serializers.DictField(
         child=serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True),
         help_text="Score per assessment id; null where not marked.",
@@ -233,9 +216,9 @@ class GradebookSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
-    school_class = GradesNamedSerializer()
-    subject = GradesNamedSerializer()
-    term = GradesNamedSerializer(allow_null=True)
+    school_class = NamedSerializer()
+    subject = NamedSerializer()
+    term = NamedSerializer(allow_null=True)
     assessments = AssessmentSerializer(many=True)
     results = GradebookRowSerializer(many=True)
 
@@ -276,9 +259,9 @@ class GradebookApi(GenericAPIView):
         book = gradebook(school_class=school_class, subject=subject, term=term)
         page = self.paginate_queryset(book.rows)
         response = self.get_paginated_response(GradebookRowSerializer(page, many=True).data)
-        response.data["school_class"] = GradesNamedSerializer(school_class).data
-        response.data["subject"] = GradesNamedSerializer(subject).data
-        response.data["term"] = GradesNamedSerializer(term).data if term else None
+        response.data["school_class"] = NamedSerializer(school_class).data
+        response.data["subject"] = NamedSerializer(subject).data
+        response.data["term"] = NamedSerializer(term).data if term else None
         response.data["assessments"] = AssessmentSerializer(book.assessments, many=True).data
         return response
 

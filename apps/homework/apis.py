@@ -16,7 +16,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.core.errors import ApplicationError
-from apps.core.permissions import roles
+from apps.core.permissions import TEACHING_ROLES, roles
+from apps.core.serializers import NamedSerializer, PersonSerializer, paginated
 from apps.homework.models import LatePolicy
 from apps.homework.selectors import (
     access_attachment,
@@ -36,19 +37,6 @@ from apps.homework.services import (
     submission_create,
     submission_grade,
 )
-
-TEACHING_ROLES = roles("teacher", "school_admin")
-
-
-class PersonSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    username = serializers.CharField()
-    full_name = serializers.CharField(source="get_full_name")
-
-
-class NamedSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField(source="__str__")
 
 
 class AttachmentSerializer(serializers.Serializer):
@@ -119,11 +107,6 @@ class SubmissionOutputSerializer(serializers.Serializer):
         ]
 
 
-def _page(view: GenericAPIView, items, serializer_class) -> Response:
-    page = view.paginate_queryset(items)
-    return view.get_paginated_response(serializer_class(page, many=True).data)
-
-
 class HomeworkListCreateApi(GenericAPIView):
     """Homework of the caller's classes; teachers of the class and subject (and admins) set it."""
 
@@ -167,7 +150,7 @@ class HomeworkListCreateApi(GenericAPIView):
             school_class_id=filters.validated_data.get("school_class"),
             subject_id=filters.validated_data.get("subject"),
         )
-        return _page(self, homework, HomeworkOutputSerializer)
+        return paginated(self, homework, HomeworkOutputSerializer)
 
     @extend_schema(request=HomeworkCreateInputSerializer, responses={201: HomeworkOutputSerializer})
     def post(self, request):
@@ -257,7 +240,7 @@ class ExtensionListCreateApi(GenericAPIView):
     @extend_schema(responses=ExtensionSerializer(many=True))
     def get(self, request, homework_id):
         homework = access_homework_to_manage(user=request.user, homework_id=homework_id)
-        return _page(self, extension_list(homework=homework), ExtensionSerializer)
+        return paginated(self, extension_list(homework=homework), ExtensionSerializer)
 
     @extend_schema(request=ExtensionCreateInputSerializer, responses={201: ExtensionSerializer})
     def post(self, request, homework_id):
@@ -310,7 +293,7 @@ class SubmissionListCreateApi(GenericAPIView):
             student_id=filters.validated_data.get("student"),
             all_versions=filters.validated_data["all_versions"],
         )
-        return _page(self, submissions, SubmissionOutputSerializer)
+        return paginated(self, submissions, SubmissionOutputSerializer)
 
     @extend_schema(
         request=SubmissionCreateInputSerializer, responses={201: SubmissionOutputSerializer}
