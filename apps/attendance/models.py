@@ -67,6 +67,11 @@ def mark_id(register_id: uuid.UUID, student_id: uuid.UUID) -> uuid.UUID:
 
 
 class AttendanceMark(SchoolOwned, BufferedModel):
+    # The parent (register) already ties this row to its school with a foreign key; a second
+    # constraint here would only cost every synced row one more check.
+    school = models.ForeignKey(
+        "users.School", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     register = models.ForeignKey(Register, on_delete=models.CASCADE, related_name="marks")
     # Indexed through the (student, register) index below; every extra index slows the sync.
     student = models.ForeignKey(
@@ -74,6 +79,8 @@ class AttendanceMark(SchoolOwned, BufferedModel):
     )
     code = models.CharField(max_length=10, choices=AttendanceCode.choices)
     note = models.CharField(max_length=200, blank=True)
+    # Who did it, for the record. No index (never searched) and no database constraint: a
+    # buffered row must not be refused at sync because that person was deleted meanwhile.
     marked_by = models.ForeignKey(
         "users.User",
         on_delete=models.SET_NULL,
@@ -81,6 +88,7 @@ class AttendanceMark(SchoolOwned, BufferedModel):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     marked_at = models.DateTimeField(auto_now=True)
 
@@ -95,6 +103,11 @@ class AttendanceMark(SchoolOwned, BufferedModel):
 class AttendanceMarkChange(SchoolOwned, BufferedModel):
     """Who set which code on a mark, and what it was before (blank: the first marking)."""
 
+    # The parent (register) already ties this row to its school with a foreign key; a second
+    # constraint here would only cost every synced row one more check.
+    school = models.ForeignKey(
+        "users.School", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     # Indexed through the (register, student) index below; every extra index slows the sync.
     register = models.ForeignKey(
         Register, on_delete=models.CASCADE, related_name="changes", db_index=False
@@ -108,6 +121,8 @@ class AttendanceMarkChange(SchoolOwned, BufferedModel):
     code = models.CharField(max_length=10, choices=AttendanceCode.choices)
     previous_note = models.CharField(max_length=200, blank=True)
     note = models.CharField(max_length=200, blank=True)
+    # Who did it, for the record. No index (never searched) and no database constraint: a
+    # buffered row must not be refused at sync because that person was deleted meanwhile.
     changed_by = models.ForeignKey(
         "users.User",
         on_delete=models.SET_NULL,
@@ -115,6 +130,7 @@ class AttendanceMarkChange(SchoolOwned, BufferedModel):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     changed_at = models.DateTimeField(auto_now_add=True)
 
