@@ -36,9 +36,7 @@ fi
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-${REDIS_URL%/*}/2}"
 
 bash scripts/serve.sh migrate
-if [ "$($PY manage.py shell -c 'from apps.users.models import School; print(School.objects.exists())')" = "False" ]; then
-  $PY manage.py seed_demo
-fi
+$PY manage.py seed_demo --if-empty
 
 pids=()
 cleanup() {

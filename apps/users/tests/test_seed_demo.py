@@ -15,6 +15,7 @@ from apps.users.models import (
     TeacherAssignment,
     User,
 )
+from apps.users.tests.factories import SchoolFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +139,13 @@ def test_needs_at_least_one_student():
         call_command("seed_demo", students=0, stdout=StringIO())
 
     assert User.objects.count() == 0
+
+
+def test_if_empty_does_nothing_when_a_school_exists():
+    SchoolFactory()
+    out = StringIO()
+
+    call_command("seed_demo", students=3, if_empty=True, stdout=out)
+
+    assert out.getvalue() == "The database already has a school; not seeding the demo.\n"
+    assert not User.objects.filter(username="admin").exists()
