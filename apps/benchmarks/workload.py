@@ -195,7 +195,7 @@ def pending_rows(client: WriteBufferClient) -> list[tuple[str, dict]]:
     rows = []
     for registration in registrations():
         for entry_id, raw in _entries(client, registration.label):
-            entry = Entry(entry_id.decode(), raw, client.decode(raw))
+            entry = Entry(entry_id.decode(), raw, client.decode_payload(raw))
             rows.extend((registration.label, record) for record in entry.records)
     return rows
 
@@ -205,7 +205,7 @@ def buffered_samples(client: WriteBufferClient, *, limit: int) -> list[bytes]:
     samples = []
     for registration in registrations():
         for _entry_id, raw in _entries(client, registration.label):
-            samples.append(client._serializer.dumps(client.decode(raw)))
+            samples.append(client._serializer.dumps(client.decode_payload(raw)))
     random.Random(7).shuffle(samples)
     return samples[:limit]
 

@@ -216,6 +216,12 @@ class WriteBufferClient(DefaultClient):
 
     _scripts: dict[str, Any] | None = None
 
+    def decode_payload(self, raw: bytes) -> dict[str, Any]:
+        """Decode a buffer payload. Unlike django-redis's ``decode``, a codec error is raised as
+        it is (a missing dictionary, a corrupt frame) instead of being swallowed and surfacing
+        as a confusing JSON error."""
+        return self._serializer.loads(self._compressor.decompress(raw))
+
     @property
     def redis(self) -> Redis:
         return self.get_client(write=True)
@@ -264,7 +270,7 @@ class WriteBufferClient(DefaultClient):
                 pipe.xrange(log, entry_id, entry_id)
             for entry_id, result in zip(missing, pipe.execute(), strict=True):
                 if result:  # else synced and acknowledged meanwhile: the database has it now
-                    payloads[entry_id] = self.decode(result[0][1][b"d"])
+                    payloads[entry_id] = self.decode_payload(result[0][1][b"d"])
                     _decoded_entries.put(label, entry_id, payloads[entry_id])
         newest: dict[str, dict[str, Any]] = {}
         for entry_id, payload in payloads.items():
@@ -318,7 +324,7 @@ class WriteBufferClient(DefaultClient):
                 continue
             raw = fields.get(b"d", b"")
             try:
-                entries.append(Entry(entry_id.decode(), raw, self.decode(raw)))
+                entries.append(Entry(entry_id.decode(), raw, self.decode_payload(raw)))
             except Exception as exc:  # noqa: BLE001 - an undecodable entry is poison, not a crash
                 entries.append(Entry(entry_id.decode(), raw, None, f"undecodable: {exc!r}"))
         return entries
@@ -431,7 +437,7 @@ class WriteBufferClient(DefaultClient):
         letters = []
         for dead_id, fields in self.redis.xrange(keys.dead_key(label), count=count):
             try:
-                payload = self.decode(fields[b"d"])
+                payload = self.decode_payload(fields[b"d"])
             except Exception:  # noqa: BLE001 - shown as undecodable; discard is still possible
                 payload = None
             letters.append(
@@ -454,7 +460,7 @@ class WriteBufferClient(DefaultClient):
         if not letter:
             return None
         fields = letter[0][1]
-        self.decode(fields[b"d"])  # an undecodable letter cannot be retried, only discarded
+        self.decode_payload(fields[b"d"])  # an undecodable letter cannot be retried, only discarded
         partition = fields.get(b"partition", b"_").decode()
         new_id = self._script("dead_retry")(
             keys=[

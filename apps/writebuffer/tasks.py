@@ -57,7 +57,7 @@ def thresholds_exceeded() -> list[str]:
         status = client.model_status(registration.label)
         if status["pending"] >= settings["FLUSH_AT_PENDING"]:
             reasons.append(f"pending:{registration.label}")
-        if status["bytes"] >= settings["FLUSH_AT_BYTES"]:
+        if status["pending"] and status["bytes"] >= settings["FLUSH_AT_BYTES"]:
             reasons.append(f"bytes:{registration.label}")
         if status["pending"] and status["oldest_age_seconds"] >= settings["FLUSH_AT_AGE_SECONDS"]:
             reasons.append(f"age:{registration.label}")

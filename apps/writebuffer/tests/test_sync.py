@@ -420,12 +420,29 @@ def test_an_undecodable_entry_is_dead_lettered_without_blocking_the_rest():
     letters = dead_letters()
     assert len(letters) == 1
     assert letters[0]["payload"] is None
-    assert letters[0]["error"].startswith("undecodable")
+    assert letters[0]["error"] == "undecodable: CompressorError('unknown codec header 0x07')"
     assert buffer_is_empty()
     with pytest.raises((CompressorError, ValueError)):  # refused: it cannot be decoded
         buffer_client().dead_letter_retry(LABEL, letters[0]["id"])
     assert buffer_client().dead_letter_discard(LABEL, letters[0]["id"]) is True
     assert dead_letters() == []
+
+
+@pytest.mark.django_db
+def test_an_entry_whose_dictionary_is_missing_names_that_cause():
+    import struct
+
+    from apps.writebuffer.connection import log_key
+
+    buffer_client().redis.xadd(log_key(LABEL), {"d": b"\x03" + struct.pack(">H", 999) + b"x"})
+
+    for _ in range(3):
+        sync_all(trigger="test")
+
+    [letter] = dead_letters()
+    assert letter["error"] == (
+        "undecodable: CompressorError('compression dictionary 999 does not exist')"
+    )
 
 
 @pytest.mark.django_db

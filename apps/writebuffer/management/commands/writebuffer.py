@@ -139,7 +139,7 @@ class Command(BaseCommand):
             entries = client.redis.xrevrange(log_key(registration.label), count=samples)
             for _entry_id, fields in entries:
                 try:
-                    collected.append(serializer.dumps(client.decode(fields[b"d"])))
+                    collected.append(serializer.dumps(client.decode_payload(fields[b"d"])))
                 except Exception:  # noqa: BLE001, S112 - an undecodable entry is no sample
                     continue
         if len(collected) < samples:
