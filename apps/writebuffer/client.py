@@ -131,11 +131,6 @@ def version_of(entry_id: str | bytes) -> int:
     return int(ms) * 10_000 + min(int(seq), MAX_SEQ)
 
 
-def pack_ref(entry_id: str) -> str:
-    ms, seq = entry_id.split("-")
-    return f"{ms}{int(seq):04d}" if int(seq) <= MAX_SEQ else entry_id
-
-
 def unpack_ref(ref: bytes | str | int) -> str:
     text = ref.decode() if isinstance(ref, bytes) else str(ref)
     if "-" in text:

@@ -125,18 +125,3 @@ def dictionary_use(dictionary_id: int) -> None:
     client.set(_data_key(row.id), bytes(row.data))
     client.set(_active_key(), row.id)
     forget_active()
-
-
-def dictionary_publish_active() -> int | None:
-    """Mirror the active dictionary from PostgreSQL into Redis (after a Redis data loss)."""
-    row = CompressionDictionary.objects.filter(is_active=True).first()
-    client = redis_client()
-    if row is None:
-        client.delete(_active_key())
-        forget_active()
-        return None
-    for other in CompressionDictionary.objects.all():
-        client.set(_data_key(other.id), bytes(other.data))
-    client.set(_active_key(), row.id)
-    forget_active()
-    return row.id

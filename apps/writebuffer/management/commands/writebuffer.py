@@ -143,10 +143,18 @@ class Command(BaseCommand):
                 except Exception:  # noqa: BLE001, S112 - an undecodable entry is no sample
                     continue
         if len(collected) < samples:
-            # Top up with stored rows: they are what buffered records become, field for field.
+            # Top up with stored rows, each as the one-record payload it was in the buffer.
             for registration in registrations():
                 rows = registration.model.objects.order_by("-version")[: samples - len(collected)]
-                collected.extend(serializer.dumps(records.payload_from_row(row)) for row in rows)
+                collected.extend(
+                    serializer.dumps(
+                        {
+                            "p": registration.partition_of_instance(row),
+                            "r": [records.record_from_row(row)],
+                        }
+                    )
+                    for row in rows
+                )
         collected = collected[:samples]
         self.stdout.write(f"Training on {len(collected)} sample records...")
         try:
