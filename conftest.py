@@ -24,3 +24,17 @@ def clean_redis():
     dictionaries.forget_active()
     yield
     caches["default"].close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def drop_test_queue():
+    """Tasks queued by tests (sync requests) go to this run's own queue; drop it at the end."""
+    yield
+    import redis
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    # The queue's list and kombu's bindings for it (``_kombu.binding.<queue>`` and the like).
+    keys = [queue, *broker.scan_iter(match=f"_kombu.*.{queue}")]
+    broker.delete(*keys)
+    broker.close()
