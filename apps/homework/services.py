@@ -358,24 +358,34 @@ def submission_create(
 def submission_grade(
     *, homework: Homework, submission: Submission, grader: User, score: Decimal, feedback: str = ""
 ) -> Submission:
-    """Grade the current version of a student's work; the late policy sets ``final_score``."""
-    if not submission.is_current:
-        raise ApplicationError(
-            "Only the current version of a submission can be graded.",
-            code="not_current",
-            status_code=409,
-        )
+    """Grade the current version of a student's work; the late policy sets ``final_score``.
+
+    Takes the same per-student lock as ``submission_create`` and re-reads the version under it,
+    so a grade and a resubmission racing each other can neither lose the grade nor leave two
+    current versions: the loser of the race gets a 409 and can try again.
+    """
     if score < 0 or score > homework.max_score:
         raise ApplicationError(
             f"The score must be between 0 and {homework.max_score}.",
             fields={"score": [f"Must be between 0 and {homework.max_score}."]},
         )
-    submission.homework = homework
-    submission.score = score.quantize(TWO_PLACES)
-    submission.final_score = late_adjusted_score(
-        homework=homework, score=score, days_late=submission.days_late
-    )
-    submission.feedback = feedback
-    submission.graded_by = grader
-    submission.graded_at = timezone.now()
-    return buffered_save(submission)
+    with caches["default"].lock(
+        f"homework:submit:{homework.pk}:{submission.student_id}", timeout=30
+    ):
+        versions = student_submissions(homework=homework, student_id=submission.student_id)
+        current = next((version for version in versions if version.pk == submission.pk), None)
+        if current is None or not current.is_current:
+            raise ApplicationError(
+                "Only the current version of a submission can be graded.",
+                code="not_current",
+                status_code=409,
+            )
+        current.homework = homework
+        current.score = score.quantize(TWO_PLACES)
+        current.final_score = late_adjusted_score(
+            homework=homework, score=score, days_late=current.days_late
+        )
+        current.feedback = feedback
+        current.graded_by = grader
+        current.graded_at = timezone.now()
+        return buffered_save(current)

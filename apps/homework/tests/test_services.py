@@ -163,6 +163,26 @@ def test_graded_work_cannot_be_replaced(world, homework):
     assert error.value.code == "already_graded"
 
 
+def test_grading_a_copy_read_before_a_resubmission_is_refused(world, homework):
+    first, _ = submission_create(homework=homework, student=world.student, text="v1")
+    stale = student_submissions(homework=homework, student_id=world.student.pk)[0]
+    submission_create(homework=homework, student=world.student, text="v2")  # retires v1
+
+    with pytest.raises(ApplicationError) as error:
+        submission_grade(
+            homework=homework, submission=stale, grader=world.teacher, score=Decimal(8)
+        )
+
+    assert (error.value.code, error.value.status_code) == ("not_current", 409)
+    sync_all(trigger="test")
+    rows = Submission.objects.filter(homework=homework).order_by("attempt")
+    assert [(s.text, s.is_current, s.graded_at) for s in rows] == [
+        ("v1", False, None),
+        ("v2", True, None),
+    ]
+    assert first.pk == stale.pk
+
+
 def test_score_above_maximum_is_refused(world, homework):
     submission, _ = submission_create(homework=homework, student=world.student, text="work")
     with pytest.raises(ApplicationError) as error:
