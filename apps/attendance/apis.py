@@ -5,7 +5,7 @@ Views only parse input, call an ``access_*`` selector and a service, and render.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -33,6 +33,7 @@ from apps.attendance.services import (
     register_take,
     school_today,
 )
+from apps.core.errors import ApplicationError
 from apps.core.permissions import TEACHING_ROLES
 from apps.core.serializers import PersonSerializer, paginated
 
@@ -249,13 +250,26 @@ class StudentDailySummaryApi(GenericAPIView):
         return paginated(self, days, DaySummarySerializer)
 
 
+MAX_RANGE_DAYS = 366
+
+
 def _range(request, *, today):
+    """The requested date range: the last DEFAULT_SUMMARY_DAYS days up to ``date_to`` (today by
+    default), at most MAX_RANGE_DAYS long, never reversed."""
     filters = RangeFilterSerializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
     date_to = filters.validated_data.get("date_to", today)
-    date_from = filters.validated_data.get(
-        "date_from", date_to - timedelta(days=DEFAULT_SUMMARY_DAYS - 1)
-    )
+    default_from = max(date_to.toordinal() - (DEFAULT_SUMMARY_DAYS - 1), date.min.toordinal())
+    date_from = filters.validated_data.get("date_from", date.fromordinal(default_from))
+    if date_from > date_to:
+        raise ApplicationError(
+            "date_from must not be after date_to.", fields={"date_from": ["After date_to."]}
+        )
+    if (date_to - date_from).days >= MAX_RANGE_DAYS:
+        raise ApplicationError(
+            f"A range covers at most {MAX_RANGE_DAYS} days.",
+            fields={"date_from": [f"At most {MAX_RANGE_DAYS} days before date_to."]},
+        )
     return date_from, date_to
 
 

@@ -30,6 +30,7 @@ from apps.grades.selectors import (
     gradebook,
     mark_list,
     report_card,
+    sees_subject_marks,
     term_list,
 )
 from apps.grades.services import ScoreInput, assessment_create, grade_marks_set
@@ -247,7 +248,9 @@ class GradebookApi(GenericAPIView):
         subject = Subject.objects.filter(
             school_id=school_class.school_id, pk=filters.validated_data["subject"]
         ).first()
-        if subject is None:
+        if subject is None or not sees_subject_marks(
+            user=request.user, school_class=school_class, subject_id=subject.pk
+        ):
             raise ApplicationError("Subject not found.", code="not_found", status_code=404)
         term = None
         if "term" in filters.validated_data:

@@ -13,12 +13,21 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
 from apps.grades.models import Assessment, GradeBand, GradeMark, GradingScale, Term
-from apps.users.models import Enrolment, GuardianLink, Role, School, SchoolClass, Subject, User
+from apps.users.models import (
+    Enrolment,
+    GuardianLink,
+    Role,
+    School,
+    SchoolClass,
+    Subject,
+    TeacherAssignment,
+    User,
+)
 from apps.users.selectors import classes_visible_to, students_visible_to, teaches
 from apps.writebuffer.selectors import list_with_pending
 
@@ -106,6 +115,27 @@ def access_assessment(*, user: User, assessment_id: uuid.UUID) -> Assessment:
     return assessment
 
 
+def sees_subject_marks(*, user: User, school_class: SchoolClass, subject_id: uuid.UUID) -> bool:
+    """Marks of a class in a subject are for that subject's teachers, the class teacher (who
+    answers for the whole report card) and admins; a teacher of another subject in the class
+    sees the assessments, not the marks (as with homework)."""
+    if user.role != Role.TEACHER:
+        return True  # admins see all; students and guardians are scoped to their own records
+    return school_class.class_teacher_id == user.pk or teaches(
+        teacher=user, school_class_id=school_class.pk, subject_id=subject_id
+    )
+
+
+def assessments_with_visible_marks(user: User) -> QuerySet[Assessment]:
+    assessments = assessments_visible_to(user)
+    if user.role != Role.TEACHER:
+        return assessments
+    taught = TeacherAssignment.objects.filter(
+        teacher=user, school_class_id=OuterRef("school_class_id"), subject_id=OuterRef("subject_id")
+    )
+    return assessments.filter(Q(school_class__class_teacher=user) | Exists(taught))
+
+
 def access_assessment_to_mark(*, user: User, assessment_id: uuid.UUID) -> Assessment:
     assessment = access_assessment(user=user, assessment_id=assessment_id)
     if not _is_admin(user) and not teaches(
@@ -182,7 +212,7 @@ def mark_list(
     student_id: uuid.UUID | None = None,
     term_id: uuid.UUID | None = None,
 ) -> list[GradeMark]:
-    assessments = assessments_visible_to(user)
+    assessments = assessments_with_visible_marks(user)
     if assessment_id is not None:
         assessments = assessments.filter(pk=assessment_id)
     if term_id is not None:

@@ -10,11 +10,12 @@ import logging
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
-from redis.exceptions import RedisError
+from django_redis.exceptions import CompressorError
+from redis.exceptions import RedisError, ResponseError
 
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.models import CompressionDictionary, SyncRun
-from apps.writebuffer.registry import registration_for
+from apps.writebuffer.registry import NotRegistered, registration_for
 from apps.writebuffer.status import buffer_status
 from apps.writebuffer.tasks import request_sync
 
@@ -90,15 +91,27 @@ class SyncRunAdmin(OperatorOnlyAdmin):
     def dead_letter_action(self, request, label, dead_id, action):
         if request.method != "POST" or not self.has_module_permission(request):
             return self._back()
-        registration_for(label)  # refuses labels that are not buffered models
-        client = buffer_client()
-        if action == "retry":
-            new_id = client.dead_letter_retry(label, dead_id)
-            messages.success(request, f"Dead letter {dead_id} queued again as {new_id}.")
-        elif action == "discard":
-            client.dead_letter_discard(label, dead_id)
-            logger.warning("dead letter %s of %s discarded by %s", dead_id, label, request.user)
-            messages.success(request, f"Dead letter {dead_id} discarded.")
+        try:
+            registration_for(label)  # refuses labels that are not buffered models
+            client = buffer_client()
+            if action == "retry":
+                new_id = client.dead_letter_retry(label, dead_id)
+                if new_id is None:
+                    messages.error(request, f"There is no dead letter {dead_id} of {label}.")
+                else:
+                    messages.success(request, f"Dead letter {dead_id} queued again as {new_id}.")
+            elif action == "discard":
+                if client.dead_letter_discard(label, dead_id):
+                    logger.warning(
+                        "dead letter %s of %s discarded by %s", dead_id, label, request.user
+                    )
+                    messages.success(request, f"Dead letter {dead_id} discarded.")
+                else:
+                    messages.error(request, f"There is no dead letter {dead_id} of {label}.")
+        except (NotRegistered, ResponseError) as exc:
+            messages.error(request, f"Nothing done: {exc}")
+        except CompressorError as exc:
+            messages.error(request, f"Dead letter {dead_id} cannot be decoded ({exc}); discard it.")
         return self._back()
 
 

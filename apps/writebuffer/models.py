@@ -74,3 +74,23 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"sync {self.started_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+
+class Tombstone(models.Model):
+    """The version at which a buffered row was deleted.
+
+    Deleting the row leaves nothing to compare a replayed older write against (a redelivered
+    entry, a retried dead letter, a create still pending when a delete fell back to the
+    database), so the sink refuses any write of a row whose tombstone is as new or newer.
+    """
+
+    model = models.CharField(max_length=100)
+    row_id = models.UUIDField()
+    version = models.BigIntegerField()
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "row_id"], name="unique_tombstone")]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.row_id} deleted at version {self.version}"

@@ -34,10 +34,21 @@ _last_version = 0
 
 def next_version() -> int:
     """A version for a write that bypasses the buffer, in the units of buffered versions
-    (``ms * 10000 + seq``, see ``client.version_of``), strictly increasing in this process."""
+    (``ms * 10000 + seq``, see ``client.version_of``), strictly increasing in this process.
+
+    It is read from the buffer Redis's clock, which also stamps every buffered write: a web
+    server whose own clock runs ahead must not make its direct write outrank later buffered
+    ones (they would then be refused by the sync). Only when that Redis is unreachable does the
+    local clock stand in.
+    """
     global _last_version
+    try:
+        seconds, microseconds = buffer_client().redis.time()
+        candidate = (seconds * 1000 + microseconds // 1000) * (MAX_SEQ + 1) + microseconds % 1000
+    except RedisError:
+        candidate = time.time_ns() // 1_000_000 * (MAX_SEQ + 1)
     with _version_lock:
-        _last_version = max(time.time_ns() // 1_000_000 * (MAX_SEQ + 1), _last_version + 1)
+        _last_version = max(candidate, _last_version + 1)
         return _last_version
 
 

@@ -20,7 +20,9 @@ from typing import Any
 import psycopg
 from django.db import connection, models
 from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
 
+from apps.writebuffer.models import Tombstone
 from apps.writebuffer.records import instance_from_record, payload_fields
 from apps.writebuffer.serializers import ExactJSONEncoder
 
@@ -67,9 +69,13 @@ def _upsert_postgresql(model: type[models.Model], rows: Sequence[dict]) -> int:
             stored = {renamed.get(attname, attname): value for attname, value in stored.items()}
         items.append({**defaults, **stored, pk_column: row["k"], "version": row["v"]})
     table = quote(model._meta.db_table)
+    tombstones = quote(Tombstone._meta.db_table)
     sql = (
         f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} "
-        f"FROM json_populate_recordset(NULL::{table}, %s::json) " + _upsert_tail(model, names)
+        f"FROM json_populate_recordset(NULL::{table}, %s::json) AS u "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {tombstones} AS t WHERE t.model = %s "
+        f"AND t.row_id = u.{names[0]} AND t.version >= u.{quote('version')}) "
+        + _upsert_tail(model, names)
     )
     connection.ensure_connection()
     # One JSON document for the whole batch, parsed and cast by PostgreSQL in C: far faster
@@ -77,7 +83,7 @@ def _upsert_postgresql(model: type[models.Model], rows: Sequence[dict]) -> int:
     # cursor sends it as a parameter rather than quoting it into the statement; Django's
     # wrapper keeps execute_wrapper hooks and query logging working.
     with CursorWrapper(psycopg.Cursor(connection.connection), connection) as cursor:
-        cursor.execute(sql, [json.dumps(items, cls=ExactJSONEncoder)])
+        cursor.execute(sql, [json.dumps(items, cls=ExactJSONEncoder), model._meta.label_lower])
         return max(cursor.rowcount, 0)
 
 
@@ -87,6 +93,12 @@ def _upsert_generic(model: type[models.Model], rows: Sequence[dict]) -> int:
     names = [quote(field.column) for field in columns]
     row_placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
     per_statement = max(1, MAX_PARAMETERS // len(columns))
+    deleted_at = dict(
+        Tombstone.objects.filter(
+            model=model._meta.label_lower, row_id__in=[row["k"] for row in rows]
+        ).values_list("row_id", "version")
+    )
+    rows = [row for row in rows if deleted_at.get(uuid.UUID(row["k"]), -1) < row["v"]]
     written = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
@@ -118,17 +130,38 @@ def upsert(model: type[models.Model], rows: Sequence[dict]) -> int:
 
 
 def delete(model: type[models.Model], tombstones: Sequence[tuple[uuid.UUID, int]]) -> int:
-    """Delete rows whose stored version is older than their tombstone's."""
+    """Delete rows whose stored version is older than their tombstone's, and keep each
+    tombstone (the newest per row) so that no older write can bring the row back."""
     if not tombstones:
         return 0
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     pk_field = model._meta.pk
     condition = f"({quote(pk_field.column)} = %s AND {quote('version')} < %s)"
+    tombstone_table = quote(Tombstone._meta.db_table)
+    row_id_field = Tombstone._meta.get_field("row_id")
+    now = Tombstone._meta.get_field("deleted_at").get_db_prep_value(timezone.now(), connection)
     deleted = 0
     with connection.cursor() as cursor:
         for start in range(0, len(tombstones), 500):
             chunk = tombstones[start : start + 500]
+            cursor.execute(
+                f"INSERT INTO {tombstone_table} (model, row_id, version, deleted_at) VALUES "
+                + ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+                + " ON CONFLICT (model, row_id) DO UPDATE SET version = EXCLUDED.version, "
+                f"deleted_at = EXCLUDED.deleted_at WHERE {tombstone_table}.version < "
+                "EXCLUDED.version",
+                [
+                    value
+                    for pk, version in chunk
+                    for value in (
+                        model._meta.label_lower,
+                        row_id_field.get_db_prep_value(pk, connection),
+                        version,
+                        now,
+                    )
+                ],
+            )
             params = []
             for pk, version in chunk:
                 params.extend([pk_field.get_db_prep_value(pk, connection), version])

@@ -262,3 +262,32 @@ def test_list_endpoints_query_counts(world, client_for, django_assert_num_querie
         assert client_for(world.student).get(daily).json()["count"] == 3
     with django_assert_num_queries(1):  # count (an empty page is not fetched)
         assert client.get(reverse("attendance-registers-missing")).json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("date_to=0001-01-02", None, None),  # the default range stops at the first day there is
+        ("date_from=2026-03-02&date_to=2026-03-01", "date_from", "After date_to."),
+        (
+            "date_from=2024-01-01&date_to=2026-03-01",
+            "date_from",
+            "At most 366 days before date_to.",
+        ),
+    ],
+)
+def test_date_ranges_at_the_edges_answer_200_or_a_clear_400(
+    world, client_for, query, field, message
+):
+    client = client_for(world.teacher)
+    for name, args in [
+        ("attendance-class-rate", [world.school_class.pk]),
+        ("attendance-student-daily", [world.student.pk]),
+    ]:
+        response = client.get(f"{reverse(name, args=args)}?{query}")
+
+        if field is None:
+            assert response.status_code == 200
+        else:
+            assert response.status_code == 400
+            assert response.json()["error"]["fields"] == {field: [message]}

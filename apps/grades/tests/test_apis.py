@@ -217,3 +217,33 @@ def test_list_endpoints_query_counts(world, term, client_for, django_assert_num_
             {"school_class": str(world.school_class.pk), "subject": str(world.subject.pk)},
         )
     assert response.json()["count"] == 3
+
+
+def test_a_teacher_of_another_subject_sees_the_assessments_but_not_the_marks(
+    world, term, scale, client_for
+):
+    from apps.users.tests.factories import SubjectFactory, TeacherAssignmentFactory, TeacherFactory
+
+    client = client_for(world.teacher)
+    assessment = create_assessment(client, world, term, title="Algebra")
+    enter_marks(client, assessment.json()["id"], [(world.students[0], 40)])
+    english_teacher = TeacherFactory(school=world.school)
+    TeacherAssignmentFactory(
+        teacher=english_teacher,
+        school_class=world.school_class,
+        subject=SubjectFactory(school=world.school),
+    )
+    other = client_for(english_teacher)
+
+    listed = other.get(reverse("grades-assessments"))
+    marks = other.get(reverse("grades-assessment-marks", args=[assessment.json()["id"]]))
+    book = other.get(
+        reverse("grades-gradebook"),
+        {"school_class": str(world.school_class.pk), "subject": str(world.subject.pk)},
+    )
+
+    assert [a["title"] for a in listed.json()["results"]] == ["Algebra"]
+    assert (marks.status_code, marks.json()["results"]) == (200, [])
+    assert book.status_code == 404
+    own = client.get(reverse("grades-assessment-marks", args=[assessment.json()["id"]]))
+    assert [m["score"] for m in own.json()["results"]] == ["40.00"]

@@ -79,3 +79,30 @@ def test_sync_now_requests_one_sync(operator_client):
     assert response.status_code == 302
     requested = buffer_client().redis.get(global_key("sync:requested"))
     assert requested.decode().startswith("admin:")
+
+
+@pytest.mark.parametrize(
+    ("label", "dead_id", "message"),
+    [
+        (
+            "nosuch.model",
+            "1-0",
+            "Nothing done: nosuch.model is not registered with the write buffer",
+        ),
+        (
+            LABEL,
+            "not-an-id",
+            "Nothing done: Invalid stream ID specified as stream command argument",
+        ),
+        (LABEL, "1-0", "There is no dead letter 1-0 of wbsample.note."),
+    ],
+)
+def test_bad_dead_letter_requests_are_refused_with_a_message(
+    operator_client, label, dead_id, message
+):
+    url = reverse("admin:writebuffer-dead-letter", args=[label, dead_id, "retry"])
+
+    response = operator_client.post(url, follow=True)
+
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [message]
