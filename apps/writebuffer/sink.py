@@ -69,12 +69,20 @@ def _upsert_postgresql(model: type[models.Model], rows: Sequence[dict]) -> int:
             stored = {renamed.get(attname, attname): value for attname, value in stored.items()}
         items.append({**defaults, **stored, pk_column: row["k"], "version": row["v"]})
     table = quote(model._meta.db_table)
-    tombstones = quote(Tombstone._meta.db_table)
+    label = model._meta.label_lower
+    params: list[Any] = [json.dumps(items, cls=ExactJSONEncoder)]
+    not_deleted = ""
+    # Buffered rows are rarely deleted: check tombstones only for models that have any.
+    if Tombstone.objects.filter(model=label).exists():
+        not_deleted = (
+            f"WHERE NOT EXISTS (SELECT 1 FROM {quote(Tombstone._meta.db_table)} AS t "
+            f"WHERE t.model = %s AND t.row_id = u.{names[0]} "
+            f"AND t.version >= u.{quote('version')}) "
+        )
+        params.append(label)
     sql = (
         f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} "
-        f"FROM json_populate_recordset(NULL::{table}, %s::json) AS u "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {tombstones} AS t WHERE t.model = %s "
-        f"AND t.row_id = u.{names[0]} AND t.version >= u.{quote('version')}) "
+        f"FROM json_populate_recordset(NULL::{table}, %s::json) AS u {not_deleted}"
         + _upsert_tail(model, names)
     )
     connection.ensure_connection()
@@ -83,7 +91,7 @@ def _upsert_postgresql(model: type[models.Model], rows: Sequence[dict]) -> int:
     # cursor sends it as a parameter rather than quoting it into the statement; Django's
     # wrapper keeps execute_wrapper hooks and query logging working.
     with CursorWrapper(psycopg.Cursor(connection.connection), connection) as cursor:
-        cursor.execute(sql, [json.dumps(items, cls=ExactJSONEncoder), model._meta.label_lower])
+        cursor.execute(sql, params)
         return max(cursor.rowcount, 0)
 
 

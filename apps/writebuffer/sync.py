@@ -23,16 +23,24 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 
 from apps.writebuffer import records, sink
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.client import Entry
-from apps.writebuffer.connection import buffer_settings, global_key, stats_key
+from apps.writebuffer.connection import buffer_settings, global_key, log_key, stats_key
 from apps.writebuffer.models import SyncRun
 from apps.writebuffer.registry import Registration, registrations
 
@@ -278,10 +286,7 @@ def sync_all(*, trigger: str = "schedule", max_records: int | None = None) -> Sy
         error = ""
         consumer = consumer_name()
         try:
-            for registration in registrations():
-                result.models[registration.label] = _ModelSync(registration, consumer).run(
-                    budget - result.synced
-                )
+            result.models.update(_sync_models(consumer, budget))
         except DatabaseUnavailable as exc:
             error = f"database unavailable: {exc}"
             raise
@@ -292,6 +297,33 @@ def sync_all(*, trigger: str = "schedule", max_records: int | None = None) -> Sy
             duration = time.monotonic() - started
             _record_run(run, result, duration, error)
         return result
+
+
+def _sync_models(consumer: str, budget: int) -> dict[str, ModelResult]:
+    """Sync every model with pending writes, several at once on their own connections.
+
+    Each model's batch is mostly PostgreSQL's work (parsing, inserting, checking keys) while
+    the next model's is mostly Python's (reading and decoding the log), so running them side by
+    side keeps both busy. Inside a transaction (a test's, or a caller's atomic block) other
+    connections could not see its rows, so models then go one after another. The budget is
+    shared equally among the models that have pending writes.
+    """
+    client = buffer_client()
+    active = [r for r in registrations() if client.redis.xlen(log_key(r.label))]
+    share = max(1, budget // max(1, len(active)))
+    threads = min(int(buffer_settings().get("SYNC_THREADS", 2)), len(active))
+    if threads <= 1 or connection.in_atomic_block:
+        return {r.label: _ModelSync(r, consumer).run(share) for r in active}
+
+    def run(registration: Registration) -> ModelResult:
+        try:
+            return _ModelSync(registration, consumer).run(share)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="writebuffer-sync") as pool:
+        futures = {r.label: pool.submit(run, r) for r in active}
+        return {label: future.result() for label, future in futures.items()}
 
 
 def _record_run(run: SyncRun, result: SyncResult, duration: float, error: str) -> None:

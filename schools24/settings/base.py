@@ -247,6 +247,8 @@ WRITE_BUFFER = {
     # One sync run reads at most this many entries per model, in batches of BATCH_SIZE.
     "BATCH_SIZE": env.int("WRITE_BUFFER_BATCH_SIZE", default=1000),
     "MAX_RECORDS_PER_RUN": env.int("WRITE_BUFFER_MAX_RECORDS_PER_RUN", default=200_000),
+    # Models synced side by side, each on its own database connection.
+    "SYNC_THREADS": env.int("WRITE_BUFFER_SYNC_THREADS", default=2),
     # An entry delivered this many times without success goes to the dead-letter stream.
     "MAX_DELIVERIES": env.int("WRITE_BUFFER_MAX_DELIVERIES", default=5),
     # Entries a consumer has held this long are taken over (the consumer is presumed dead).

@@ -1,0 +1,47 @@
+"""Models sync side by side on their own connections when no transaction is open."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db import connection
+
+from apps.attendance.models import AttendanceMark, Register, mark_id
+from apps.users.tests.factories import ClassWorld
+from apps.writebuffer.services import buffered_save_many
+from apps.writebuffer.sync import sync_all
+from apps.writebuffer.tests.conftest import buffer_is_empty, db_values, make_note, note_values
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_two_models_sync_at_once_exactly():
+    assert not connection.in_atomic_block  # else the run would go model by model
+    world = ClassWorld(students=30)
+    register = Register.objects.create(
+        school=world.school, school_class=world.school_class, date=date(2026, 9, 1), period=1
+    )
+    marks = [
+        AttendanceMark(
+            id=mark_id(register.pk, student.pk),
+            school=world.school,
+            register=register,
+            student=student,
+            code="present",
+        )
+        for student in world.students
+    ]
+    buffered_save_many(marks)
+    notes = buffered_save_many([make_note(title=f"n{i}") for i in range(25)])
+
+    result = sync_all(trigger="test")
+
+    assert (result.synced, result.failed, result.dead_lettered) == (55, 0, 0)
+    assert {label: r.synced for label, r in result.models.items()} == {
+        "attendance.attendancemark": 30,
+        "wbsample.note": 25,
+    }
+    assert set(AttendanceMark.objects.values_list("id", flat=True)) == {m.pk for m in marks}
+    assert db_values() == {str(n.pk): note_values(n) for n in notes}
+    assert buffer_is_empty()
