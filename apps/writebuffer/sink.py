@@ -72,8 +72,9 @@ def _upsert_postgresql(model: type[models.Model], rows: Sequence[dict]) -> int:
     label = model._meta.label_lower
     params: list[Any] = [json.dumps(items, cls=ExactJSONEncoder)]
     not_deleted = ""
-    # Buffered rows are rarely deleted: check tombstones only for models that have any.
-    if Tombstone.objects.filter(model=label).exists():
+    # Buffered rows are rarely deleted: a large batch checks tombstones only when the model
+    # has any (one cheap query); a small write always checks (one index probe, no extra query).
+    if len(rows) < 100 or Tombstone.objects.filter(model=label).exists():
         not_deleted = (
             f"WHERE NOT EXISTS (SELECT 1 FROM {quote(Tombstone._meta.db_table)} AS t "
             f"WHERE t.model = %s AND t.row_id = u.{names[0]} "
