@@ -190,7 +190,7 @@ def _entries(client: WriteBufferClient, label: str):
 
 def pending_rows(client: WriteBufferClient) -> list[tuple[str, dict]]:
     """Every pending record, as (model label, record with version)."""
-    from apps.writebuffer.client import Entry
+    from apps.writebuffer.entries import Entry
 
     rows = []
     for registration in registrations():

@@ -20,12 +20,9 @@ the web servers. Nothing here has a TTL: unsynced writes never expire.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django_redis.client import DefaultClient
@@ -33,173 +30,8 @@ from redis import Redis
 from redis.exceptions import ResponseError
 
 from apps.writebuffer import connection as keys
-
-# Lua: the packed form of an entry id "<ms>-<seq>" is the decimal ms followed by seq in 4 digits,
-# an integer below 2^63 that Redis stores in an intset. (seq >= 10000 means more than ten thousand
-# writes to one model in one millisecond; such an entry keeps its id as the member.)
-_PACK = """
-local function pack(id)
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-  if tonumber(seq) < 10000 then return ms .. string.format('%04d', tonumber(seq)) end
-  return id
-end
-"""
-
-# Append one write request; refuses (returns false) when the log is over the pending limit.
-# KEYS: log, partition index, stats; ARGV: payload, max pending, raw bytes, records.
-APPEND = (
-    _PACK
-    + """
-local pending = redis.call('XLEN', KEYS[1])
-if pending >= tonumber(ARGV[2]) then return {false, pending} end
-local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
-redis.call('SADD', KEYS[2], pack(id))
-redis.call('HINCRBY', KEYS[3], 'raw_bytes', ARGV[3])
-redis.call('HINCRBY', KEYS[3], 'encoded_bytes', string.len(ARGV[1]))
-redis.call('HINCRBY', KEYS[3], 'pending_records', ARGV[4])
-return {id, pending + 1}
-"""
-)
-
-# Acknowledge entries whose rows are committed: XACK, XDEL, forget failures and index membership.
-# KEYS: log, failures, stats, then one index key per entry; ARGV: group, (id, records) pairs.
-ACK = (
-    _PACK
-    + """
-local log, failures, stats, group = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
-local acked = 0
-for i = 4, #KEYS do
-  local id, n = ARGV[(i - 4) * 2 + 2], ARGV[(i - 4) * 2 + 3]
-  acked = acked + redis.call('XACK', log, group, id)
-  if redis.call('XDEL', log, id) == 1 then
-    redis.call('HINCRBY', stats, 'pending_records', 0 - tonumber(n))
-  end
-  redis.call('HDEL', failures, id)
-  redis.call('SREM', KEYS[i], pack(id))
-end
-return acked
-"""
-)
-
-# Move an entry's failing records to the dead-letter stream and acknowledge the entry, in one
-# step, so a record is never in both places and never in neither.
-# KEYS: log, failures, stats, dead, index; ARGV: id, records in entry, dead payload, dead records,
-# error, failures, time, partition, group.
-DEAD_LETTER = (
-    _PACK
-    + """
-redis.call('XADD', KEYS[4], '*', 'd', ARGV[3], 'entry', ARGV[1], 'records', ARGV[4],
-           'error', ARGV[5], 'failures', ARGV[6], 'at', ARGV[7], 'partition', ARGV[8])
-redis.call('XACK', KEYS[1], ARGV[9], ARGV[1])
-if redis.call('XDEL', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HINCRBY', KEYS[3], 'pending_records', 0 - tonumber(ARGV[2]))
-end
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('SREM', KEYS[5], pack(ARGV[1]))
-return 1
-"""
-)
-
-# Put a dead letter back into the log (keeping its records' original version) and remove it.
-# KEYS: log, dead, index, stats; ARGV: dead id.
-DEAD_RETRY = (
-    _PACK
-    + """
-local entry = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1])
-if #entry == 0 then return false end
-local fields = entry[1][2]
-local payload, n
-for i = 1, #fields, 2 do
-  if fields[i] == 'd' then payload = fields[i + 1] end
-  if fields[i] == 'records' then n = fields[i + 1] end
-end
-local id = redis.call('XADD', KEYS[1], '*', 'd', payload)
-redis.call('SADD', KEYS[3], pack(id))
-redis.call('HINCRBY', KEYS[4], 'pending_records', n)
-redis.call('XDEL', KEYS[2], ARGV[1])
-return id
-"""
-)
-
-MAX_SEQ = 9999
-
-
-def version_of(entry_id: str | bytes) -> int:
-    """The version every record of an entry gets: its id as one growing integer."""
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    ms, seq = text.split("-")
-    return int(ms) * 10_000 + min(int(seq), MAX_SEQ)
-
-
-def unpack_ref(ref: bytes | str | int) -> str:
-    text = ref.decode() if isinstance(ref, bytes) else str(ref)
-    if "-" in text:
-        return text
-    return f"{text[:-4]}-{int(text[-4:])}"
-
-
-def entry_time(entry_id: str | bytes) -> float:
-    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-    return int(text.split("-")[0]) / 1000.0
-
-
-class _DecodedEntries:
-    """Decoded payloads of log entries, by entry id, most recently used kept.
-
-    Entries never change once written, and the partition index lists only entries still pending,
-    so a payload found here is always current: read-your-writes then costs one SMEMBERS round
-    trip instead of fetching and decompressing every pending entry of the partition again.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, label: str, entry_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            payload = self._items.get((label, entry_id))
-            if payload is not None:
-                self._items.move_to_end((label, entry_id))
-            return payload
-
-    def put(self, label: str, entry_id: str, payload: dict[str, Any]) -> None:
-        with self._lock:
-            self._items[(label, entry_id)] = payload
-            self._items.move_to_end((label, entry_id))
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-
-
-_decoded_entries = _DecodedEntries(capacity=5_000)
-
-
-@dataclass
-class Entry:
-    """One log entry as the sync sees it. ``payload`` is None when it could not be decoded."""
-
-    entry_id: str
-    raw: bytes
-    payload: dict[str, Any] | None
-    decode_error: str = ""
-
-    @property
-    def version(self) -> int:
-        if self.payload and "v" in self.payload:
-            return int(self.payload["v"])  # a retried dead letter keeps its first version
-        return version_of(self.entry_id)
-
-    @property
-    def partition(self) -> str:
-        return self.payload.get("p", "_") if self.payload else "_"
-
-    @property
-    def records(self) -> list[dict[str, Any]]:
-        """The entry's records, each with its version as ``"v"``."""
-        if not self.payload:
-            return []
-        version = self.version
-        return [{**record, "v": version} for record in self.payload.get("r", [])]
+from apps.writebuffer.entries import Entry, decoded_entries, entry_time, unpack_ref, version_of
+from apps.writebuffer.lua import ACK, APPEND, DEAD_LETTER, DEAD_RETRY
 
 
 class WriteBufferClient(DefaultClient):
@@ -250,13 +82,13 @@ class WriteBufferClient(DefaultClient):
             args=[self._compressor.compress(raw), max_pending, len(raw), len(records)],
         )
         if entry_id:
-            _decoded_entries.put(label, entry_id.decode(), self._serializer.loads(raw))
+            decoded_entries.put(label, entry_id.decode(), self._serializer.loads(raw))
         return (version_of(entry_id) if entry_id else None), int(pending)
 
     # --- read-your-writes ---------------------------------------------------------------------
     def _newest_by_pk(self, label: str, refs: Iterable[str]) -> dict[str, dict[str, Any]]:
         """Newest pending record of each row found in the given entries."""
-        payloads = {entry_id: _decoded_entries.get(label, entry_id) for entry_id in refs}
+        payloads = {entry_id: decoded_entries.get(label, entry_id) for entry_id in refs}
         missing = [entry_id for entry_id, payload in payloads.items() if payload is None]
         if missing:
             pipe = self.redis.pipeline(transaction=False)
@@ -266,7 +98,7 @@ class WriteBufferClient(DefaultClient):
             for entry_id, result in zip(missing, pipe.execute(), strict=True):
                 if result:  # else synced and acknowledged meanwhile: the database has it now
                     payloads[entry_id] = self.decode_payload(result[0][1][b"d"])
-                    _decoded_entries.put(label, entry_id, payloads[entry_id])
+                    decoded_entries.put(label, entry_id, payloads[entry_id])
         newest: dict[str, dict[str, Any]] = {}
         for entry_id, payload in payloads.items():
             if payload is None:

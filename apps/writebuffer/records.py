@@ -1,7 +1,7 @@
 """Model instances to buffer records and back.
 
 A record is ``{"o": "u"|"d", "k": pk, "f": {attname: value}}``; its version comes from the log
-entry that holds it (``client.Entry.records`` adds it as ``"v"``). Fields are stored by attname,
+entry that holds it (``entries.Entry.records`` adds it as ``"v"``). Fields are stored by attname,
 so a record written before a migration that added a field still loads (the new field takes its
 default) and one written before a field was removed loads too (the extra value is ignored).
 """

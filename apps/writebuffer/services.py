@@ -22,8 +22,8 @@ from redis.exceptions import RedisError
 
 from apps.writebuffer import metrics, records, sink
 from apps.writebuffer.cache import buffer_client
-from apps.writebuffer.client import MAX_SEQ, version_of
 from apps.writebuffer.connection import buffer_settings, log_key
+from apps.writebuffer.entries import MAX_SEQ, version_of
 from apps.writebuffer.registry import Policy, Registration, registration_for
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ _last_version = 0
 
 def next_version() -> int:
     """A version for a write that bypasses the buffer, in the units of buffered versions
-    (``ms * 10000 + seq``, see ``client.version_of``), strictly increasing in this process.
+    (``ms * 10000 + seq``, see ``entries.version_of``), strictly increasing in this process.
 
     It is read from the buffer Redis's clock, which also stamps every buffered write: a web
     server whose own clock runs ahead must not make its direct write outrank later buffered

@@ -39,8 +39,8 @@ from django.utils import timezone
 
 from apps.writebuffer import records, sink
 from apps.writebuffer.cache import buffer_client
-from apps.writebuffer.client import Entry
 from apps.writebuffer.connection import buffer_settings, global_key, log_key, stats_key
+from apps.writebuffer.entries import Entry
 from apps.writebuffer.models import SyncRun
 from apps.writebuffer.registry import Registration, registrations
 

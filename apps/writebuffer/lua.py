@@ -1,0 +1,88 @@
+"""The buffer's Lua scripts: each step that touches several keys runs atomically in Redis."""
+
+# Lua: the packed form of an entry id "<ms>-<seq>" is the decimal ms followed by seq in 4 digits,
+# an integer below 2^63 that Redis stores in an intset. (seq >= 10000 means more than ten thousand
+# writes to one model in one millisecond; such an entry keeps its id as the member.)
+_PACK = """
+local function pack(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  if tonumber(seq) < 10000 then return ms .. string.format('%04d', tonumber(seq)) end
+  return id
+end
+"""
+
+# Append one write request; refuses (returns false) when the log is over the pending limit.
+# KEYS: log, partition index, stats; ARGV: payload, max pending, raw bytes, records.
+APPEND = (
+    _PACK
+    + """
+local pending = redis.call('XLEN', KEYS[1])
+if pending >= tonumber(ARGV[2]) then return {false, pending} end
+local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
+redis.call('SADD', KEYS[2], pack(id))
+redis.call('HINCRBY', KEYS[3], 'raw_bytes', ARGV[3])
+redis.call('HINCRBY', KEYS[3], 'encoded_bytes', string.len(ARGV[1]))
+redis.call('HINCRBY', KEYS[3], 'pending_records', ARGV[4])
+return {id, pending + 1}
+"""
+)
+
+# Acknowledge entries whose rows are committed: XACK, XDEL, forget failures and index membership.
+# KEYS: log, failures, stats, then one index key per entry; ARGV: group, (id, records) pairs.
+ACK = (
+    _PACK
+    + """
+local log, failures, stats, group = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
+local acked = 0
+for i = 4, #KEYS do
+  local id, n = ARGV[(i - 4) * 2 + 2], ARGV[(i - 4) * 2 + 3]
+  acked = acked + redis.call('XACK', log, group, id)
+  if redis.call('XDEL', log, id) == 1 then
+    redis.call('HINCRBY', stats, 'pending_records', 0 - tonumber(n))
+  end
+  redis.call('HDEL', failures, id)
+  redis.call('SREM', KEYS[i], pack(id))
+end
+return acked
+"""
+)
+
+# Move an entry's failing records to the dead-letter stream and acknowledge the entry, in one
+# step, so a record is never in both places and never in neither.
+# KEYS: log, failures, stats, dead, index; ARGV: id, records in entry, dead payload, dead records,
+# error, failures, time, partition, group.
+DEAD_LETTER = (
+    _PACK
+    + """
+redis.call('XADD', KEYS[4], '*', 'd', ARGV[3], 'entry', ARGV[1], 'records', ARGV[4],
+           'error', ARGV[5], 'failures', ARGV[6], 'at', ARGV[7], 'partition', ARGV[8])
+redis.call('XACK', KEYS[1], ARGV[9], ARGV[1])
+if redis.call('XDEL', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HINCRBY', KEYS[3], 'pending_records', 0 - tonumber(ARGV[2]))
+end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('SREM', KEYS[5], pack(ARGV[1]))
+return 1
+"""
+)
+
+# Put a dead letter back into the log (keeping its records' original version) and remove it.
+# KEYS: log, dead, index, stats; ARGV: dead id.
+DEAD_RETRY = (
+    _PACK
+    + """
+local entry = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1])
+if #entry == 0 then return false end
+local fields = entry[1][2]
+local payload, n
+for i = 1, #fields, 2 do
+  if fields[i] == 'd' then payload = fields[i + 1] end
+  if fields[i] == 'records' then n = fields[i + 1] end
+end
+local id = redis.call('XADD', KEYS[1], '*', 'd', payload)
+redis.call('SADD', KEYS[3], pack(id))
+redis.call('HINCRBY', KEYS[4], 'pending_records', n)
+redis.call('XDEL', KEYS[2], ARGV[1])
+return id
+"""
+)
