@@ -1,18 +1,23 @@
-"""Celery tasks of the write buffer: the scheduled sync and the threshold check.
+"""Celery tasks of the write buffer: the scheduled sync, the threshold check, tombstone pruning.
 
-Both are scheduled by django-celery-beat's DatabaseScheduler (rows created by migration 0002,
-editable in the admin under "Periodic tasks"): the sync hourly, the threshold check every minute.
+All are scheduled by django-celery-beat's DatabaseScheduler (rows created by migrations 0002 and
+0004, editable in the admin under "Periodic tasks"): the sync hourly, the threshold check every
+minute, pruning daily.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from apps.writebuffer.cache import buffer_client
-from apps.writebuffer.connection import buffer_settings, global_key
+from apps.writebuffer.connection import buffer_settings, global_key, log_key
+from apps.writebuffer.entries import Entry, version_of
+from apps.writebuffer.models import Tombstone
 from apps.writebuffer.registry import registrations
 from apps.writebuffer.sync import DatabaseUnavailable, sync_all
 
@@ -74,3 +79,40 @@ def check_thresholds() -> list[str]:
     if reasons:
         request_sync(trigger="threshold:" + ",".join(reasons)[:30])
     return reasons
+
+
+TOMBSTONE_KEEP_DAYS = 30
+
+
+def oldest_pending_version(label: str) -> int | None:
+    """The lowest version any write of this model still waiting somewhere (its log or its dead
+    letters) could carry; None when nothing waits."""
+    client = buffer_client()
+    versions = []
+    first = client.redis.xrange(log_key(label), count=1)
+    if first:
+        versions.append(Entry(first[0][0].decode(), b"", None).version)
+    for letter in client.dead_letters(label, count=10_000):
+        payload = letter["payload"]
+        if payload is None:
+            continue  # undecodable: it can only be discarded, never written
+        versions.append(int(payload.get("v") or version_of(letter["entry"])))
+    return min(versions, default=None)
+
+
+def tombstones_prune(*, keep_days: int = TOMBSTONE_KEEP_DAYS) -> int:
+    """Forget tombstones no waiting write could still be older than, past a grace period."""
+    cutoff = timezone.now() - timedelta(days=keep_days)
+    pruned = 0
+    for registration in registrations():
+        tombstones = Tombstone.objects.filter(model=registration.label, deleted_at__lt=cutoff)
+        floor = oldest_pending_version(registration.label)
+        if floor is not None:
+            tombstones = tombstones.filter(version__lt=floor)
+        pruned += tombstones.delete()[0]
+    return pruned
+
+
+@shared_task
+def prune_tombstones() -> int:
+    return tombstones_prune()

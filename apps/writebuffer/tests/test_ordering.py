@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from apps.writebuffer import services
@@ -13,6 +15,7 @@ from apps.writebuffer.client import WriteBufferClient
 from apps.writebuffer.models import Tombstone
 from apps.writebuffer.services import buffered_delete, buffered_save, buffered_save_many
 from apps.writebuffer.sync import sync_all
+from apps.writebuffer.tasks import tombstones_prune
 from apps.writebuffer.tests.conftest import make_note, set_buffer_option
 from apps.writebuffer.tests.sample.models import Note
 
@@ -86,3 +89,35 @@ def test_a_direct_write_from_a_fast_web_clock_does_not_beat_a_later_buffered_wri
     sync_all(trigger="test")
 
     assert Note.objects.get(pk=note.pk).title == "v2"
+
+
+def _age_tombstones(days: int) -> None:
+    Tombstone.objects.update(deleted_at=timezone.now() - timedelta(days=days))
+
+
+def test_a_tombstone_is_kept_while_an_older_dead_letter_waits():
+    poison = buffered_save(make_note(title="poison", amount="-1.00"))
+    for _ in range(3):
+        sync_all(trigger="test")  # now a dead letter, older than what follows
+    note = buffered_save(make_note(title="deleted later"))
+    sync_all(trigger="test")
+    buffered_delete(note)
+    sync_all(trigger="test")
+    _age_tombstones(days=31)
+
+    assert tombstones_prune() == 0
+    assert Tombstone.objects.get().version > poison.version
+
+
+def test_a_tombstone_is_pruned_once_old_and_nothing_waiting_predates_it():
+    note = buffered_save(make_note(title="deleted"))
+    sync_all(trigger="test")
+    buffered_delete(note)
+    sync_all(trigger="test")
+    buffered_save(make_note(title="still pending, newer"))
+
+    _age_tombstones(days=29)
+    assert tombstones_prune() == 0  # within the grace period
+    _age_tombstones(days=31)
+    assert tombstones_prune() == 1
+    assert Tombstone.objects.count() == 0
