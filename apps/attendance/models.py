@@ -12,7 +12,7 @@ import uuid
 
 from django.db import models
 
-from apps.core.tenancy import SchoolOwned
+from apps.core.tenancy import SchoolOwned, recorded_by, school_via_parent
 from apps.writebuffer.models import BufferedModel
 
 WHOLE_DAY = 0
@@ -67,11 +67,7 @@ def mark_id(register_id: uuid.UUID, student_id: uuid.UUID) -> uuid.UUID:
 
 
 class AttendanceMark(SchoolOwned, BufferedModel):
-    # The parent (register) already ties this row to its school with a foreign key; a second
-    # constraint here would only cost every synced row one more check.
-    school = models.ForeignKey(
-        "users.School", on_delete=models.CASCADE, related_name="+", db_constraint=False
-    )
+    school = school_via_parent()
     register = models.ForeignKey(Register, on_delete=models.CASCADE, related_name="marks")
     # Indexed through the (student, register) index below; every extra index slows the sync.
     student = models.ForeignKey(
@@ -79,17 +75,7 @@ class AttendanceMark(SchoolOwned, BufferedModel):
     )
     code = models.CharField(max_length=10, choices=AttendanceCode.choices)
     note = models.CharField(max_length=200, blank=True)
-    # Who did it, for the record. No index (never searched) and no database constraint: a
-    # buffered row must not be refused at sync because that person was deleted meanwhile.
-    marked_by = models.ForeignKey(
-        "users.User",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    marked_by = recorded_by()
     marked_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -103,11 +89,7 @@ class AttendanceMark(SchoolOwned, BufferedModel):
 class AttendanceMarkChange(SchoolOwned, BufferedModel):
     """Who set which code on a mark, and what it was before (blank: the first marking)."""
 
-    # The parent (register) already ties this row to its school with a foreign key; a second
-    # constraint here would only cost every synced row one more check.
-    school = models.ForeignKey(
-        "users.School", on_delete=models.CASCADE, related_name="+", db_constraint=False
-    )
+    school = school_via_parent()
     # Indexed through the (register, student) index below; every extra index slows the sync.
     register = models.ForeignKey(
         Register, on_delete=models.CASCADE, related_name="changes", db_index=False
@@ -121,17 +103,7 @@ class AttendanceMarkChange(SchoolOwned, BufferedModel):
     code = models.CharField(max_length=10, choices=AttendanceCode.choices)
     previous_note = models.CharField(max_length=200, blank=True)
     note = models.CharField(max_length=200, blank=True)
-    # Who did it, for the record. No index (never searched) and no database constraint: a
-    # buffered row must not be refused at sync because that person was deleted meanwhile.
-    changed_by = models.ForeignKey(
-        "users.User",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    changed_by = recorded_by()
     changed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

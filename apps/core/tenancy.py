@@ -75,3 +75,27 @@ def check_same_school(instance: models.Model) -> None:
             errors[field.name] = "Belongs to another school."
     if errors:
         raise ValidationError(errors)
+
+
+def school_via_parent() -> models.ForeignKey:
+    """The ``school`` of a buffered row whose parent (a register, a homework, an assessment)
+    already ties it to its school with a foreign key: a second database constraint would only
+    cost every synced row one more check."""
+    return models.ForeignKey(
+        "users.School", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+
+
+def recorded_by() -> models.ForeignKey:
+    """Who did it, for the record, on a buffered row. No index (never searched) and no
+    database constraint: a row must not be refused at sync because that person was deleted
+    in the meantime (SET_NULL is the intent)."""
+    return models.ForeignKey(
+        "users.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )

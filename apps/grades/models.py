@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from apps.core.tenancy import SchoolOwned
+from apps.core.tenancy import SchoolOwned, recorded_by, school_via_parent
 from apps.writebuffer.models import BufferedModel
 
 
@@ -130,11 +130,7 @@ def grade_mark_id(assessment_id: uuid.UUID, student_id: uuid.UUID) -> uuid.UUID:
 
 
 class GradeMark(SchoolOwned, BufferedModel):
-    # The parent (assessment) already ties this row to its school with a foreign key; a second
-    # constraint here would only cost every synced row one more check.
-    school = models.ForeignKey(
-        "users.School", on_delete=models.CASCADE, related_name="+", db_constraint=False
-    )
+    school = school_via_parent()
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="marks")
     # Indexed through the (student, assessment) index below; every extra index slows the sync.
     student = models.ForeignKey(
@@ -142,17 +138,7 @@ class GradeMark(SchoolOwned, BufferedModel):
     )
     score = models.DecimalField(max_digits=6, decimal_places=2)
     comment = models.CharField(max_length=300, blank=True)
-    # Who did it, for the record. No index (never searched) and no database constraint: a
-    # buffered row must not be refused at sync because that person was deleted meanwhile.
-    marked_by = models.ForeignKey(
-        "users.User",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    marked_by = recorded_by()
     marked_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from apps.core.tenancy import SchoolOwned
+from apps.core.tenancy import SchoolOwned, recorded_by, school_via_parent
 from apps.writebuffer.models import BufferedModel
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
@@ -134,11 +134,7 @@ class Submission(SchoolOwned, BufferedModel):
     """One version of a student's work. A resubmission adds a version and retires the last one
     (``is_current`` False), so earlier versions stay readable."""
 
-    # The parent (homework) already ties this row to its school with a foreign key; a second
-    # constraint here would only cost every synced row one more check.
-    school = models.ForeignKey(
-        "users.School", on_delete=models.CASCADE, related_name="+", db_constraint=False
-    )
+    school = school_via_parent()
     # Indexed through the (homework, student) index below; every extra index slows the sync.
     homework = models.ForeignKey(
         Homework, on_delete=models.CASCADE, related_name="submissions", db_index=False
@@ -162,17 +158,7 @@ class Submission(SchoolOwned, BufferedModel):
         help_text="The score after the late policy's deduction.",
     )
     feedback = models.TextField(blank=True)
-    # Who did it, for the record. No index (never searched) and no database constraint: a
-    # buffered row must not be refused at sync because that person was deleted meanwhile.
-    graded_by = models.ForeignKey(
-        "users.User",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    graded_by = recorded_by()
     graded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
