@@ -76,8 +76,11 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # No DATABASE_URL: an embedded SQLite file, so `make run` works on a bare machine. PostgreSQL is
 # what production and the test suite use; psycopg 3's pool keeps connections warm.
+# An empty DATABASE_URL counts as unset.
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+    ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 10}

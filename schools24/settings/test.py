@@ -7,8 +7,8 @@ from pathlib import Path
 from .base import *  # noqa: F403
 from .base import CACHES, DATABASES, REST_FRAMEWORK, WRITE_BUFFER, env
 
-DATABASES["default"] = env.db(
-    "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/schools24"
+DATABASES["default"] = env.db_url_config(
+    env.str("DATABASE_URL", default="") or "postgres://postgres@127.0.0.1:5432/schools24"
 )
 DATABASES["default"]["OPTIONS"] = {}  # no pool: tests open and drop databases
 # Test runs on one machine must not share a database or Redis keys: each run gets an id, which

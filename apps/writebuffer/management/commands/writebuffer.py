@@ -106,7 +106,7 @@ class Command(BaseCommand):
             try:
                 result = sync_all(trigger="manual:flush")
             except DatabaseUnavailable as exc:
-                self.stderr.write(f"PostgreSQL is unavailable ({exc}); retrying in 5 s...")
+                self.stderr.write(f"The database is unavailable ({exc}); retrying in 5 s...")
                 time.sleep(5)
                 continue
             if not result.ran:
