@@ -43,6 +43,9 @@ for i = 4, #KEYS do
   redis.call('HDEL', failures, id)
   redis.call('SREM', KEYS[i], pack(id))
 end
+-- An empty log has nothing pending, whatever the counter says (an undecodable entry's rows could
+-- not be counted when it was dead-lettered): start it again from zero.
+if redis.call('XLEN', log) == 0 then redis.call('HSET', stats, 'pending_records', 0) end
 return acked
 """
 )
@@ -62,6 +65,7 @@ if redis.call('XDEL', KEYS[1], ARGV[1]) == 1 then
 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('SREM', KEYS[5], pack(ARGV[1]))
+if redis.call('XLEN', KEYS[1]) == 0 then redis.call('HSET', KEYS[3], 'pending_records', 0) end
 return 1
 """
 )

@@ -404,9 +404,11 @@ def test_two_syncs_without_the_lock_split_the_log_and_store_everything_once(sett
 def test_an_undecodable_entry_is_dead_lettered_without_blocking_the_rest():
     from django_redis.exceptions import CompressorError
 
-    from apps.writebuffer.connection import log_key
+    from apps.writebuffer.connection import log_key, model_key
 
     buffer_client().redis.xadd(log_key(LABEL), {"d": b"\x07not a payload"})
+    # As if its three rows had been counted when it was written, before it got corrupted.
+    buffer_client().redis.hincrby(model_key(LABEL, "stats"), "pending_records", 3)
     notes = [buffered_save(make_note(title=f"n{i}")) for i in range(5)]
 
     results = [sync_all(trigger="test") for _ in range(3)]
@@ -422,6 +424,8 @@ def test_an_undecodable_entry_is_dead_lettered_without_blocking_the_rest():
     assert letters[0]["payload"] is None
     assert letters[0]["error"] == "undecodable: CompressorError('unknown codec header 0x07')"
     assert buffer_is_empty()
+    # Its rows could not be counted, but an empty log resets the counter the metrics read.
+    assert buffer_client().model_stats(LABEL)["pending_records"] == 0
     with pytest.raises((CompressorError, ValueError)):  # refused: it cannot be decoded
         buffer_client().dead_letter_retry(LABEL, letters[0]["id"])
     assert buffer_client().dead_letter_discard(LABEL, letters[0]["id"]) is True
