@@ -1,8 +1,9 @@
-"""The custom cache backend: django-redis's RedisCache whose client also speaks the write buffer.
+"""The custom cache backend: django-redis's RedisCache, with our codecs, that can be the buffer.
 
-Configured twice in settings: as the read cache (``default``) and as ``writebuffer``, with
-``CLIENT_CLASS`` = ``client.WriteBufferClient`` and one of the codecs in ``codecs.py`` as its
-compressor. Everything a cache does (get/set, timeouts, key prefixes) is django-redis's own.
+Configured twice in settings, both with a codec of ``codecs.py`` as the compressor: as the read
+cache (``default``, django-redis's own client) and as ``writebuffer``, whose ``CLIENT_CLASS``
+``client.WriteBufferClient`` adds the buffer's stream operations. Everything a cache does
+(get/set, timeouts, key prefixes) is django-redis's own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from apps.writebuffer.client import WriteBufferClient
 from apps.writebuffer.connection import CACHE_ALIAS
 
 
-class WriteBufferCache(RedisCache):
+class RedisFirstCache(RedisCache):
     @property
     def buffer(self) -> WriteBufferClient:
         client = self.client

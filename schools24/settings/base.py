@@ -155,7 +155,7 @@ WRITE_BUFFER_REDIS_URL = env("WRITE_BUFFER_REDIS_URL", default="redis://127.0.0.
 _redis_timeouts = {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 5}
 CACHES = {
     "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
+        "BACKEND": "apps.writebuffer.cache.RedisFirstCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "s24",
         "OPTIONS": {
@@ -164,7 +164,7 @@ CACHES = {
         },
     },
     "writebuffer": {
-        "BACKEND": "apps.writebuffer.cache.WriteBufferCache",
+        "BACKEND": "apps.writebuffer.cache.RedisFirstCache",
         "LOCATION": WRITE_BUFFER_REDIS_URL,
         "KEY_PREFIX": "s24",
         "OPTIONS": {
