@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from apps.core.errors import ApplicationError
+from apps.core.idempotency import existing_for_client_id
 from apps.grades.models import Assessment, GradeMark, Term, grade_mark_id
 from apps.users.models import Enrolment, SchoolClass, Subject, User
 from apps.writebuffer.services import buffered_save_many
@@ -34,16 +35,12 @@ def assessment_create(
     assessment_id: uuid.UUID | None = None,
 ) -> tuple[Assessment, bool]:
     """Set an assessment. Returns it and whether it is new (a retried id returns the first)."""
-    if assessment_id is not None:
-        existing = Assessment.objects.filter(pk=assessment_id).first()
-        if existing is not None:
-            if existing.school_id != school_class.school_id or existing.created_by_id != (
-                created_by.pk
-            ):
-                raise ApplicationError(
-                    "This id is already taken.", code="id_taken", status_code=409
-                )
-            return existing, False
+    existing = existing_for_client_id(
+        Assessment, assessment_id, school_id=school_class.school_id, owner_field="created_by",
+        owner_id=created_by.pk,
+    )  # fmt: skip
+    if existing is not None:
+        return existing, False
     if not term.starts_on <= on <= term.ends_on:
         raise ApplicationError(
             "The assessment's date must fall within its term.",

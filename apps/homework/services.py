@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from apps.core.errors import ApplicationError
+from apps.core.idempotency import existing_for_client_id
 from apps.homework.models import (
     Extension,
     Homework,
@@ -98,16 +99,12 @@ def homework_create(
     homework_id: uuid.UUID | None = None,
 ) -> tuple[Homework, bool]:
     """Set homework (with its attachments, all or nothing). Returns it and whether it is new."""
-    if homework_id is not None:
-        existing = Homework.objects.filter(pk=homework_id).first()
-        if existing is not None:
-            if existing.school_id != school_class.school_id or existing.assigned_by_id != (
-                assigned_by.pk
-            ):
-                raise ApplicationError(
-                    "This id is already taken.", code="id_taken", status_code=409
-                )
-            return existing, False
+    existing = existing_for_client_id(
+        Homework, homework_id, school_id=school_class.school_id, owner_field="assigned_by",
+        owner_id=assigned_by.pk,
+    )  # fmt: skip
+    if existing is not None:
+        return existing, False
     attachments = attachments or []
     check_uploads(attachments, field="attachments")
     homework = Homework(
