@@ -49,6 +49,7 @@ class Preference(SchoolOwned):
     # A code of settings.LANGUAGES (checked by the service; no choices, so adding a language
     # needs no migration).
     language = models.CharField(max_length=10, default="en")
+    sms_number = models.CharField(max_length=20, blank=True)
 
     def __str__(self) -> str:
         return f"preferences of {self.user}"

@@ -9,6 +9,7 @@ Real gateways plug in by writing a class with the same ``send`` and naming it in
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils.module_loading import import_string
