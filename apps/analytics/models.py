@@ -39,6 +39,11 @@ class ActivityEntry(SchoolOwned, BufferedModel):
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action}"
 
+    def clean(self) -> None:
+        # A record of what happened, not a link to keep consistent: an operator (no school)
+        # acting in a school is logged too, and validating costs no query per entry.
+        models.Model.clean(self)
+
 
 class WarningKind(models.TextChoices):
     ABSENCES = "absences", "Absences and late arrivals"

@@ -48,8 +48,8 @@ def activity_record(*, event: Event) -> ActivityEntry:
     details = dict(list(event.data.items())[:MAX_DETAILS_KEYS])
     entry = ActivityEntry(
         id=uuid.uuid5(uuid.UUID(event.id), "activity"),
-        school_id=event.school_id,
-        actor_id=event.actor_id,
+        school_id=uuid.UUID(event.school_id),
+        actor_id=uuid.UUID(event.actor_id) if event.actor_id else None,
         action=event.type,
         object_type=object_type,
         object_id=object_id[:64],

@@ -52,13 +52,14 @@ class ReadApi(GenericAPIView):
         )
 
 
+class ReadAllSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+
+
 class ReadAllApi(GenericAPIView):
-    class OutputSerializer(serializers.Serializer):
-        marked = serializers.IntegerField()
+    serializer_class = ReadAllSerializer
 
-    serializer_class = OutputSerializer
-
-    @extend_schema(request=None, responses=OutputSerializer, summary="Mark everything as read")
+    @extend_schema(request=None, responses=ReadAllSerializer, summary="Mark everything as read")
     def post(self, request: Request) -> Response:
         return Response({"marked": notifications_mark_all_read(user=request.user)})
 

@@ -240,6 +240,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationKindEnum": "apps.notifications.models.Kind.choices",
+        "WarningKindEnum": "apps.analytics.models.WarningKind.choices",
+        "AssessmentKindEnum": "apps.grades.models.AssessmentKind.choices",
+    },
 }
 
 # --- Write buffer ---------------------------------------------------------------------------
