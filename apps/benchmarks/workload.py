@@ -184,7 +184,7 @@ def submission_rows(bench: BenchSchool, count: int) -> list[Submission]:
 
 
 def _entries(client: WriteBufferClient, label: str):
-    for entry_id, fields in client.redis.xrange(log_key(label)):
+    for entry_id, fields in client.xrange(log_key(label)):
         yield entry_id, fields[b"d"]
 
 
