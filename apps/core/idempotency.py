@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
-
-from django.db import models
+from typing import TypeVar, cast
 
 from apps.core.errors import ApplicationError
+from apps.core.tenancy import SchoolOwned
 
-M = TypeVar("M", bound=models.Model)
+M = TypeVar("M", bound=SchoolOwned)
 
 
 def existing_for_client_id(
@@ -32,4 +31,4 @@ def existing_for_client_id(
         return None
     if existing.school_id != school_id or getattr(existing, f"{owner_field}_id") != owner_id:
         raise ApplicationError("This id is already taken.", code="id_taken", status_code=409)
-    return existing
+    return cast(M, existing)  # the model's own manager returns its own rows

@@ -111,9 +111,9 @@ class WriteBufferClient(DefaultClient):
                 pipe.xrange(log, entry_id, entry_id)
             for entry_id, result in zip(missing, pipe.execute(), strict=True):
                 if result:  # else synced and acknowledged meanwhile: the database has it now
-                    payload = self.decode_payload(result[0][1][b"d"])
-                    payloads[entry_id] = payload
-                    decoded_entries.put(label, entry_id, payload)
+                    decoded = self.decode_payload(result[0][1][b"d"])
+                    payloads[entry_id] = decoded
+                    decoded_entries.put(label, entry_id, decoded)
         newest: dict[str, dict[str, Any]] = {}
         for entry_id, payload in payloads.items():
             if payload is None:

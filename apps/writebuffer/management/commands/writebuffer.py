@@ -145,7 +145,9 @@ class Command(BaseCommand):
         if len(collected) < samples:
             # Top up with stored rows, each as the one-record payload it was in the buffer.
             for registration in registrations():
-                rows = registration.model.objects.order_by("-version")[: samples - len(collected)]
+                rows = registration.model._default_manager.order_by("-version")[
+                    : samples - len(collected)
+                ]
                 collected.extend(
                     serializer.dumps(
                         {
