@@ -35,11 +35,6 @@ def _columns(model: type[models.Model]) -> list[models.Field]:
     return [model._meta.pk, *payload_fields(model), version]
 
 
-def _column(field: models.Field) -> str:
-    # Only concrete fields reach the sink, and those always have a column.
-    return cast(str, field.column)
-
-
 def _upsert_tail(model: type[models.Model], names: list[str]) -> str:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
@@ -62,7 +57,7 @@ def _upsert_postgresql(model: type[models.Model], rows: Sequence[dict]) -> int:
     quote = connection.ops.quote_name
     columns = _columns(model)
     fields = columns[1:-1]
-    names = [quote(_column(field)) for field in columns]
+    names = [quote(field.column) for field in columns]
     # Records hold values by attname, in JSON form. A field added since a record was written
     # takes its default; a removed one is ignored by json_populate_recordset.
     defaults = {field.column: _default_json(field) for field in fields}
@@ -105,7 +100,7 @@ def _upsert_postgresql(model: type[models.Model], rows: Sequence[dict]) -> int:
 def _upsert_generic(model: type[models.Model], rows: Sequence[dict]) -> int:
     quote = connection.ops.quote_name
     columns = _columns(model)
-    names = [quote(_column(field)) for field in columns]
+    names = [quote(field.column) for field in columns]
     row_placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
     per_statement = max(1, MAX_PARAMETERS // len(columns))
     deleted_at = dict(
@@ -152,7 +147,7 @@ def delete(model: type[models.Model], tombstones: Sequence[tuple[uuid.UUID, int]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     pk_field = model._meta.pk
-    condition = f"({quote(_column(pk_field))} = %s AND {quote('version')} < %s)"
+    condition = f"({quote(pk_field.column)} = %s AND {quote('version')} < %s)"
     tombstone_table = quote(Tombstone._meta.db_table)
     row_id_field = Tombstone._meta.get_field("row_id")
     now = Tombstone._meta.get_field("deleted_at").get_db_prep_value(timezone.now(), connection)
