@@ -5,8 +5,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
-from rest_framework.request import Request
-from rest_framework.response import Response
 
 from apps.analytics.models import EarlyWarning
 from apps.analytics.selectors import warnings_visible_to
@@ -30,5 +28,5 @@ class EarlyWarningListApi(GenericAPIView):
         summary="Open early warnings",
         description="Teachers see their classes' students, school admins their school.",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request):
         return paginated(self, warnings_visible_to(request.user), EarlyWarningSerializer)

@@ -136,6 +136,8 @@ _MEASURES = {
 
 def warnings_evaluate(*, student: User, kinds: set[str] | None = None) -> list[EarlyWarning]:
     """Check ``student`` against their school's enabled rules; returns newly raised warnings."""
+    if student.school_id is None:
+        return []
     rules = WarningRule.objects.filter(school_id=student.school_id, enabled=True)
     if kinds is not None:
         rules = rules.filter(kind__in=kinds)

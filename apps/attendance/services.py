@@ -185,10 +185,10 @@ def _write_marks(
             event_publish(
                 Event(
                     type=EventType.REGISTER_TAKEN,
-                    school_id=register.school_id,
-                    class_ids=(register.school_class_id,),
-                    user_ids=tuple(change.student_id for change in changes),
-                    actor_id=marked_by.pk,
+                    school_id=str(register.school_id),
+                    class_ids=(str(register.school_class_id),),
+                    user_ids=tuple(str(change.student_id) for change in changes),
+                    actor_id=str(marked_by.pk),
                     data={
                         "register_id": str(register.pk),
                         "class_id": str(register.school_class_id),

@@ -131,9 +131,9 @@ def homework_create(
     event_publish(
         Event(
             type=EventType.HOMEWORK_ASSIGNED,
-            school_id=homework.school_id,
-            class_ids=(homework.school_class_id,),
-            actor_id=assigned_by.pk,
+            school_id=str(homework.school_id),
+            class_ids=(str(homework.school_class_id),),
+            actor_id=str(assigned_by.pk),
             data={
                 "homework_id": str(homework.pk),
                 "class_id": str(homework.school_class_id),
@@ -370,10 +370,10 @@ def submission_create(
     event_publish(
         Event(
             type=EventType.SUBMISSION_RECEIVED,
-            school_id=homework.school_id,
-            class_ids=(homework.school_class_id,),
-            user_ids=(student.pk,),
-            actor_id=student.pk,
+            school_id=str(homework.school_id),
+            class_ids=(str(homework.school_class_id),),
+            user_ids=(str(student.pk),),
+            actor_id=str(student.pk),
             data={
                 "homework_id": str(homework.pk),
                 "submission_id": str(submission.pk),
@@ -421,10 +421,10 @@ def submission_grade(
     event_publish(
         Event(
             type=EventType.SUBMISSION_GRADED,
-            school_id=homework.school_id,
-            class_ids=(homework.school_class_id,),
-            user_ids=(graded.student_id,),
-            actor_id=grader.pk,
+            school_id=str(homework.school_id),
+            class_ids=(str(homework.school_class_id),),
+            user_ids=(str(graded.student_id),),
+            actor_id=str(grader.pk),
             data={
                 "homework_id": str(homework.pk),
                 "submission_id": str(graded.pk),

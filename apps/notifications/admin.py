@@ -14,7 +14,7 @@ class DeliveryInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["channel", "status", "send_after", "attempts", "sent_at", "last_error"]
-    readonly_fields = fields
+    readonly_fields = ["channel", "status", "send_after", "attempts", "sent_at", "last_error"]
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -5,7 +5,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.serializers import paginated
@@ -32,7 +31,7 @@ class InboxApi(GenericAPIView):
         description="A page of notifications plus `unread`, the caller's unread count. "
         "`?unread=true` lists unread ones only.",
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request):
         queryset = inbox_of(user=request.user)
         if request.query_params.get("unread") in ("1", "true"):
             queryset = queryset.filter(read_at__isnull=True)
@@ -45,7 +44,7 @@ class ReadApi(GenericAPIView):
     serializer_class = NotificationSerializer
 
     @extend_schema(request=None, responses=NotificationSerializer, summary="Mark one as read")
-    def post(self, request: Request, notification_id) -> Response:
+    def post(self, request, notification_id):
         notification = access_notification(user=request.user, notification_id=notification_id)
         return Response(
             NotificationSerializer(notification_mark_read(notification=notification)).data
@@ -60,7 +59,7 @@ class ReadAllApi(GenericAPIView):
     serializer_class = ReadAllSerializer
 
     @extend_schema(request=None, responses=ReadAllSerializer, summary="Mark everything as read")
-    def post(self, request: Request) -> Response:
+    def post(self, request):
         return Response({"marked": notifications_mark_all_read(user=request.user)})
 
 
@@ -74,7 +73,7 @@ class PreferencesApi(GenericAPIView):
     serializer_class = PreferenceSerializer
 
     @extend_schema(responses=PreferenceSerializer, summary="The caller's notification preferences")
-    def get(self, request: Request) -> Response:
+    def get(self, request):
         preference = Preference.objects.filter(user=request.user).first() or Preference(
             user=request.user
         )
@@ -85,7 +84,7 @@ class PreferencesApi(GenericAPIView):
         responses=PreferenceSerializer,
         summary="Change notification preferences (only the fields sent)",
     )
-    def patch(self, request: Request) -> Response:
+    def patch(self, request):
         serializer = PreferenceSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         preference = preference_update(user=request.user, **serializer.validated_data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +78,7 @@ def _digest(c: dict[str, Any]) -> Text:
     )
 
 
-_RENDERERS = {
+_RENDERERS: dict[str, Callable[[dict[str, Any]], Text]] = {
     Kind.HOMEWORK_ASSIGNED: _homework,
     Kind.ABSENCE: _absence,
     Kind.GRADE_PUBLISHED: _grade,

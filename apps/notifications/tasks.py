@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from celery import shared_task
@@ -12,7 +13,7 @@ from apps.notifications.services import deliveries_due, delivery_send, digests_s
 
 @shared_task(acks_late=True, ignore_result=True)
 def deliver_notification(delivery_id: str) -> str:
-    return delivery_send(delivery_id=delivery_id)
+    return delivery_send(delivery_id=uuid.UUID(delivery_id))
 
 
 @shared_task(ignore_result=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -26,7 +26,7 @@ def warnings_only(monkeypatch):
 
 def school_days(world, count: int):
     """The last ``count`` weekdays up to today, oldest first."""
-    day, days = school_today(world.school), []
+    day, days = school_today(world.school), list[date]()
     while len(days) < count:
         if day.weekday() < 5:
             days.append(day)
