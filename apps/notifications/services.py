@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
-from apps.events.services import live_hint_send
+from apps.events.services import event_publish
 from apps.events.types import Event, EventType
 from apps.notifications.messages import render
 from apps.notifications.models import (
@@ -326,7 +326,8 @@ def _notify(
         d.pk for d in deliveries if d.status == DeliveryStatus.PENDING and d.send_after <= now
     ]
     transaction.on_commit(lambda: _queue(due_now))
-    live_hint_send(
+    # Published as an event so the websocket server relays it to the recipient's open sockets.
+    event_publish(
         Event(
             type=EventType.NOTIFICATION_CREATED,
             school_id=str(school_id),
