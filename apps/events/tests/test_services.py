@@ -37,6 +37,12 @@ def make_event(**overrides) -> Event:
     return Event(**{**values, **overrides})
 
 
+@pytest.fixture(autouse=True)
+def only_test_handlers(monkeypatch):
+    """The apps' own handlers (notifications, activity log) stay out of these tests."""
+    monkeypatch.setattr(registry, "_handlers", {})
+
+
 @pytest.fixture
 def seen():
     received: list[Event] = []
