@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "apps.users",
     "apps.writebuffer",
     "apps.homework",
+    "apps.quizzes",
     "apps.attendance",
     "apps.grades",
     "apps.dashboards",
@@ -136,6 +137,9 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 
 # Homework attachments and submission files: refused with a 400 above these limits.
+# Quizzes: answers sent up to this many seconds after an attempt's deadline still count (a
+# phone on a slow network); later ones are refused and the attempt is submitted automatically.
+QUIZ_ANSWER_GRACE_SECONDS = env.float("QUIZ_ANSWER_GRACE_SECONDS", default=15.0)
 HOMEWORK_MAX_ATTACHMENT_BYTES = env.int("HOMEWORK_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 HOMEWORK_MAX_FILES_PER_UPLOAD = env.int("HOMEWORK_MAX_FILES_PER_UPLOAD", default=5)
 HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS = env.list(
