@@ -39,7 +39,7 @@ class Question(SchoolOwned):
     type = models.CharField(max_length=20, choices=QuestionType.choices)
     title = models.CharField(max_length=200, help_text="How the question is listed in the bank.")
     current_version = models.ForeignKey(
-        "QuestionVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "QuestionVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_by = models.ForeignKey(
         "users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

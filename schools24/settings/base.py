@@ -263,6 +263,8 @@ WRITE_BUFFER = {
     # Entries a consumer has held this long are taken over (the consumer is presumed dead).
     "CLAIM_IDLE_SECONDS": env.int("WRITE_BUFFER_CLAIM_IDLE_SECONDS", default=300),
     "KEY_PREFIX": env("WRITE_BUFFER_KEY_PREFIX", default="wb"),
+    # Policies forced per model label, e.g. {"quizzes.answer": "write_through"}.
+    "POLICY_OVERRIDES": env.dict("WRITE_BUFFER_POLICY_OVERRIDES", default={}),
 }
 
 # --- Domain events --------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from apps.core.errors import ApplicationError
+from apps.events.services import event_publish
+from apps.events.types import Event, EventType
 from apps.quizzes import leaderboard
 from apps.quizzes.models import (
     Answer,
@@ -41,7 +43,7 @@ from apps.quizzes.snapshots import (
     versions_by_id,
 )
 from apps.users.models import User
-from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.connection import global_key, redis_client
 from apps.writebuffer.services import buffered_save
 
 logger = logging.getLogger(__name__)
@@ -61,14 +63,12 @@ def grace() -> timedelta:
 # Kept in the buffer's Redis (persistent, never evicted), next to the attempts themselves, so
 # the sweep finds attempts that the database has not seen yet.
 def _deadlines_key() -> str:
-    return f"{settings.WRITE_BUFFER['KEY_PREFIX']}:quizzes:deadlines"
+    return global_key("quizzes:deadlines")
 
 
 def _deadline_track(attempt: Attempt) -> None:
     try:
-        buffer_client().redis.zadd(
-            _deadlines_key(), {str(attempt.pk): attempt.deadline.timestamp()}
-        )
+        redis_client().zadd(_deadlines_key(), {str(attempt.pk): attempt.deadline.timestamp()})
     except RedisError as exc:  # the database sweep still finds it once it is stored
         logger.warning("could not track the deadline of attempt %s: %s", attempt.pk, exc)
 
@@ -76,13 +76,13 @@ def _deadline_track(attempt: Attempt) -> None:
 def _deadline_untrack(attempt_ids: Iterable[str]) -> None:
     ids = list(attempt_ids)
     if ids:
-        buffer_client().redis.zrem(_deadlines_key(), *ids)
+        redis_client().zrem(_deadlines_key(), *ids)
 
 
 def overdue_attempt_ids(*, now: datetime) -> list[str]:
     """Ids of tracked attempts whose deadline and grace have passed."""
     cutoff = (now - grace()).timestamp()
-    return [m.decode() for m in buffer_client().redis.zrangebyscore(_deadlines_key(), 0, cutoff)]
+    return [m.decode() for m in redis_client().zrangebyscore(_deadlines_key(), 0, cutoff)]
 
 
 # --- the paper --------------------------------------------------------------------------------
@@ -221,6 +221,20 @@ def answer_save(
             attempt_id=attempt.pk, question_id=question_id, response=response, saved_at=now,
         )  # fmt: skip
         buffered_save(answer)
+    event_publish(
+        Event(
+            type=EventType.QUIZ_ANSWER_SAVED,
+            school_id=attempt.school_id,
+            actor_id=student.pk,
+            class_ids=(attempt.school_class_id,) if attempt.school_class_id else (),
+            user_ids=(student.pk,),
+            data={
+                "quiz_id": str(attempt.quiz_id),
+                "attempt_id": str(attempt.pk),
+                "question_id": str(question_id),
+            },
+        )  # fmt: skip
+    )
     return answer
 
 
@@ -282,7 +296,27 @@ def attempt_finish(
         attempt_remember(current)
         _deadline_untrack([str(current.pk)])
     leaderboard_place(attempt=current, grading_method=snapshot.grading_method if snapshot else None)
+    attempt_graded_publish(current)
     return current
+
+
+def attempt_graded_publish(attempt: Attempt, actor_id: Any = None) -> None:
+    """Tell the student's dashboards and their class's board (the leaderboard moved)."""
+    event_publish(
+        Event(
+            type=EventType.QUIZ_ATTEMPT_GRADED,
+            school_id=attempt.school_id,
+            actor_id=actor_id if actor_id is not None else attempt.student_id,
+            class_ids=(attempt.school_class_id,) if attempt.school_class_id else (),
+            user_ids=(attempt.student_id,),
+            data={
+                "quiz_id": str(attempt.quiz_id),
+                "attempt_id": str(attempt.pk),
+                "student_id": str(attempt.student_id),
+                "finished_by": attempt.finished_by,
+            },
+        )  # fmt: skip
+    )
 
 
 def overall_grade(

@@ -10,6 +10,8 @@ from django.db import transaction
 
 from apps.core.errors import ApplicationError
 from apps.core.idempotency import existing_for_client_id
+from apps.events.services import event_publish
+from apps.events.types import Event, EventType
 from apps.quizzes.models import Question, Quiz, QuizSlot, QuizStatus
 from apps.quizzes.snapshots import quiz_snapshots_forget
 from apps.users.models import SchoolClass, Subject, User
@@ -137,4 +139,18 @@ def quiz_publish(*, quiz: Quiz) -> Quiz:
         quiz.status = QuizStatus.PUBLISHED
         quiz.save(update_fields=["status", "updated_at"])
         quiz_snapshots_forget([quiz.pk])
+        event_publish(
+            Event(
+                type=EventType.QUIZ_OPENED,
+                school_id=quiz.school_id,
+                class_ids=tuple(quiz.classes.values_list("pk", flat=True)),
+                actor_id=quiz.created_by_id,
+                data={
+                    "quiz_id": str(quiz.pk),
+                    "title": quiz.title,
+                    "opens_at": quiz.opens_at.isoformat(),
+                    "closes_at": quiz.closes_at.isoformat(),
+                },
+            )  # fmt: skip
+        )
     return quiz

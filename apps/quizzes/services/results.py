@@ -12,10 +12,11 @@ from django.utils import timezone
 from apps.core.errors import ApplicationError
 from apps.quizzes import leaderboard
 from apps.quizzes.models import Attempt, AttemptStatus, Quiz
-from apps.quizzes.selectors import attempt_answers, quiz_attempts
+from apps.quizzes.selectors import attempt_answers, attempt_find, quiz_attempts
 from apps.quizzes.services.attempts import (
     TWO_PLACES,
     _lock,
+    attempt_graded_publish,
     attempt_item,
     grade_items,
     leaderboard_place,
@@ -46,6 +47,7 @@ def attempt_override_mark(
     if not reason.strip():
         raise ApplicationError("Say why the mark changes.", fields={"reason": ["Required."]})
     with _lock(f"attempt:{attempt.pk}"):
+        attempt = attempt_find(attempt_id=attempt.pk, student_id=attempt.student_id) or attempt
         entry = dict(attempt.marks.get(str(question_id), {}))
         entry["override"] = {
             "marks": str(marks.quantize(TWO_PLACES)), "reason": reason.strip(),
@@ -63,6 +65,7 @@ def attempt_override_mark(
         buffered_save(attempt)
         attempt_remember(attempt)
     leaderboard_place(attempt=attempt, grading_method=quiz.grading_method)
+    attempt_graded_publish(attempt, actor_id=by.pk)
     return attempt
 
 
