@@ -477,28 +477,35 @@ def _result_rows(quiz) -> list[dict[str, Any]]:
 
 
 class QuizResultsApi(GenericAPIView):
-    """Every attempt at the quiz (teachers and admins); ``?format=csv`` for a spreadsheet."""
+    """Every attempt at the quiz (teachers and admins)."""
 
     permission_classes = [TEACHING_ROLES]
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"])],
         responses=inline_serializer(
             "QuizResults", {"results": serializers.ListField(child=serializers.DictField())}
         ),
     )
     def get(self, request, quiz_id):
         quiz = access_quiz_to_manage(user=request.user, quiz_id=quiz_id)
-        rows = _result_rows(quiz)
-        if request.query_params.get("format") == "csv":
-            out = io.StringIO()
-            writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-            response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="quiz-{quiz.pk}-results.csv"'
-            return response
-        return Response({"results": rows})
+        return Response({"results": _result_rows(quiz)})
+
+
+class QuizResultsCsvApi(GenericAPIView):
+    """The same results as a spreadsheet (CSV, one row per attempt)."""
+
+    permission_classes = [TEACHING_ROLES]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request, quiz_id):
+        quiz = access_quiz_to_manage(user=request.user, quiz_id=quiz_id)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=RESULT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(_result_rows(quiz))
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="quiz-{quiz.pk}-results.csv"'
+        return response
 
 
 class QuizRegradeApi(GenericAPIView):

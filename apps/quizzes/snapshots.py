@@ -141,9 +141,11 @@ def quiz_snapshot(quiz_id: uuid.UUID | str) -> QuizSnapshot | None:
 
 
 def quiz_snapshots_forget(quiz_ids: list[uuid.UUID] | list[str]) -> None:
-    """Drop snapshots once the change that made them stale is committed."""
+    """Drop snapshots now and again once the change that made them stale is committed (a
+    request between the two could cache what the database still showed)."""
     keys = [_quiz_key(quiz_id) for quiz_id in quiz_ids]
     if keys:
+        caches["default"].delete_many(keys)
         transaction.on_commit(lambda: caches["default"].delete_many(keys))
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:quiz_id>/publish/", apis.QuizPublishApi.as_view(), name="quiz-publish"),
     path("<uuid:quiz_id>/attempts/", apis.AttemptStartApi.as_view(), name="quiz-attempts"),
     path("<uuid:quiz_id>/results/", apis.QuizResultsApi.as_view(), name="quiz-results"),
+    path("<uuid:quiz_id>/results.csv", apis.QuizResultsCsvApi.as_view(), name="quiz-results-csv"),
     path("<uuid:quiz_id>/regrade/", apis.QuizRegradeApi.as_view(), name="quiz-regrade"),
     path("<uuid:quiz_id>/leaderboard/", apis.LeaderboardApi.as_view(), name="quiz-leaderboard"),
 ]

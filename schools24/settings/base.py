@@ -142,6 +142,8 @@ if AWS_STORAGE_BUCKET_NAME:
 # Quizzes: answers sent up to this many seconds after an attempt's deadline still count (a
 # phone on a slow network); later ones are refused and the attempt is submitted automatically.
 QUIZ_ANSWER_GRACE_SECONDS = env.float("QUIZ_ANSWER_GRACE_SECONDS", default=15.0)
+# At most one "answer saved" event per attempt this often (0: one per answer).
+QUIZ_ANSWER_EVENT_SECONDS = env.float("QUIZ_ANSWER_EVENT_SECONDS", default=10.0)
 HOMEWORK_MAX_ATTACHMENT_BYTES = env.int("HOMEWORK_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 HOMEWORK_MAX_FILES_PER_UPLOAD = env.int("HOMEWORK_MAX_FILES_PER_UPLOAD", default=5)
 HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS = env.list(

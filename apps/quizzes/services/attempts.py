@@ -221,21 +221,42 @@ def answer_save(
             attempt_id=attempt.pk, question_id=question_id, response=response, saved_at=now,
         )  # fmt: skip
         buffered_save(answer)
+    if _answer_event_due(attempt):
+        answer_saved_publish(attempt=attempt, question_id=question_id)
+    return answer
+
+
+def _answer_event_due(attempt: Attempt) -> bool:
+    """At most one "answer saved" event per attempt every QUIZ_ANSWER_EVENT_SECONDS.
+
+    Dashboards need a live sign of progress, not every answer: a school answering a quiz sends
+    tens of thousands of answers a minute, and each event is a stream entry plus a hint to
+    several channel groups, costing more than the answer's own write. The answers themselves
+    are durable in the buffer whatever happens here."""
+    seconds = settings.QUIZ_ANSWER_EVENT_SECONDS
+    if seconds <= 0:
+        return True
+    try:
+        return bool(caches["default"].add(f"quizzes:answer-event:{attempt.pk}", 1, timeout=seconds))
+    except RedisError:
+        return False
+
+
+def answer_saved_publish(*, attempt: Attempt, question_id: uuid.UUID) -> None:
     event_publish(
         Event(
             type=EventType.QUIZ_ANSWER_SAVED,
             school_id=attempt.school_id,
-            actor_id=student.pk,
+            actor_id=attempt.student_id,
             class_ids=(attempt.school_class_id,) if attempt.school_class_id else (),
-            user_ids=(student.pk,),
+            user_ids=(attempt.student_id,),
             data={
                 "quiz_id": str(attempt.quiz_id),
                 "attempt_id": str(attempt.pk),
                 "question_id": str(question_id),
             },
-        )  # fmt: skip
+        )
     )
-    return answer
 
 
 # --- finishing and grading --------------------------------------------------------------------
