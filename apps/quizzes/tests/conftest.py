@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from apps.quizzes.models import QuestionType
 from apps.quizzes.tests.factories import QuestionFactory, QuizFactory
 from apps.users.tests.factories import ClassWorld
+from apps.writebuffer.tests.conftest import celery_workers, redis_server  # noqa: F401 - fixtures
 
 
 @pytest.fixture

@@ -320,6 +320,6 @@ def test_the_random_draw_is_fixed_per_attempt(world, client_for):
         attempt = start(client, quiz.pk)
         again = client.get(f"/api/v1/attempts/{attempt['id']}/").json()
         assert [q["id"] for q in again["questions"]] == [q["id"] for q in attempt["questions"]]
-        assert len(set(q["id"] for q in attempt["questions"])) == 3
+        assert len({q["id"] for q in attempt["questions"]}) == 3
         papers[student.pk] = tuple(q["id"] for q in attempt["questions"])
     assert len(set(papers.values())) > 1  # 20 possible draws: three students differ
