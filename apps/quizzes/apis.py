@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpResponse
@@ -24,7 +23,6 @@ from rest_framework.response import Response
 from apps.core.errors import ApplicationError
 from apps.core.permissions import TEACHING_ROLES, roles
 from apps.core.serializers import NamedSerializer, paginated
-from apps.quizzes import leaderboard
 from apps.quizzes.models import (
     Attempt,
     GradingMethod,
@@ -42,6 +40,7 @@ from apps.quizzes.selectors import (
     attempt_answers,
     attempt_is_over,
     can_manage_quiz,
+    leaderboard_view,
     question_list,
     quiz_attempts,
     quiz_list,
@@ -564,32 +563,7 @@ class LeaderboardApi(GenericAPIView):
                     "The leaderboard shows marks, which this quiz does not show yet.",
                     code="review_not_allowed", status_code=403,
                 )  # fmt: skip
-        data = leaderboard_data(
+        data = leaderboard_view(
             quiz_id=quiz.pk, class_id=class_id, limit=filters.validated_data["limit"]
         )
         return Response(data)
-
-
-def leaderboard_data(*, quiz_id, class_id=None, limit: int = 50) -> dict[str, Any]:
-    """The board as the API and the smart boards show it."""
-    standings = leaderboard.leaderboard_top(quiz_id=quiz_id, class_id=class_id, limit=limit)
-    people = {u.pk: u for u in User.objects.filter(pk__in=[s.student_id for s in standings])}
-    return {
-        "quiz": str(quiz_id),
-        "class": str(class_id) if class_id else None,
-        "entries": [
-            {
-                "rank": s.rank,
-                "student": {
-                    "id": str(s.student_id),
-                    "username": people[s.student_id].username if s.student_id in people else "",
-                    "full_name": (
-                        people[s.student_id].get_full_name() if s.student_id in people else ""
-                    ),
-                },
-                "score": str(s.score),
-                "finished_at": datetime.fromtimestamp(s.finished_at_ms / 1000, tz=UTC).isoformat(),
-            }
-            for s in standings
-        ],
-    }

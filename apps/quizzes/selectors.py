@@ -9,12 +9,14 @@ and the hot path (a student starting and answering) reads quizzes and attempts c
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
+from apps.quizzes import leaderboard
 from apps.quizzes.models import Answer, Attempt, AttemptStatus, Question, Quiz, QuizStatus
 from apps.quizzes.snapshots import QuizSnapshot, attempt_cached, quiz_snapshot
 from apps.users.models import Enrolment, GuardianLink, Role, User
@@ -227,3 +229,32 @@ def review_allows(*, snapshot: QuizSnapshot, when: str, now: datetime) -> bool:
     if when == ReviewWhen.AFTER_CLOSE:
         return now >= snapshot.closes_at
     return False
+
+
+def leaderboard_view(
+    *, quiz_id: uuid.UUID | str, class_id: uuid.UUID | str | None = None, limit: int = 50
+) -> dict[str, Any]:
+    """A quiz's board (or one class's) as the API shows it, ready for a dashboard or a smart
+    board to render: rank, student, score and finish, best first. Not scoped: callers check
+    that the reader may see the quiz and its marks."""
+    standings = leaderboard.leaderboard_top(quiz_id=quiz_id, class_id=class_id, limit=limit)
+    people = {u.pk: u for u in User.objects.filter(pk__in=[s.student_id for s in standings])}
+    return {
+        "quiz": str(quiz_id),
+        "class": str(class_id) if class_id else None,
+        "entries": [
+            {
+                "rank": s.rank,
+                "student": {
+                    "id": str(s.student_id),
+                    "username": people[s.student_id].username if s.student_id in people else "",
+                    "full_name": (
+                        people[s.student_id].get_full_name() if s.student_id in people else ""
+                    ),
+                },
+                "score": str(s.score),
+                "finished_at": datetime.fromtimestamp(s.finished_at_ms / 1000, tz=UTC).isoformat(),
+            }
+            for s in standings
+        ],
+    }

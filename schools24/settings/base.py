@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Quizzes use one set of review moments for marks and for answers.
+    "ENUM_NAME_OVERRIDES": {"ReviewWhenEnum": "apps.quizzes.models.ReviewWhen"},
 }
 
 # --- Write buffer ---------------------------------------------------------------------------

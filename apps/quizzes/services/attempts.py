@@ -86,7 +86,7 @@ def overdue_attempt_ids(*, now: datetime) -> list[str]:
 
 
 # --- the paper --------------------------------------------------------------------------------
-def _paper(snapshot: QuizSnapshot, seed: uuid.UUID) -> list[dict[str, Any]]:
+def attempt_paper(snapshot: QuizSnapshot, seed: uuid.UUID) -> list[dict[str, Any]]:
     """The attempt's questions: fixed ones, then draws per tag, shuffled if the quiz says so.
     Deterministic for the attempt id, so the same attempt always gets the same paper."""
     rng = random.Random(seed.int)
@@ -159,7 +159,7 @@ def attempt_start(
         deadline = snapshot.closes_at
         if snapshot.time_limit_seconds:
             deadline = min(deadline, now + timedelta(seconds=snapshot.time_limit_seconds))
-        items = _paper(snapshot, attempt_id)
+        items = attempt_paper(snapshot, attempt_id)
         attempt = Attempt(
             id=attempt_id, school_id=uuid.UUID(snapshot.school_id),
             quiz_id=uuid.UUID(snapshot.id), student=student,

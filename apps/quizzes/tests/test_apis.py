@@ -323,3 +323,19 @@ def test_the_random_draw_is_fixed_per_attempt(world, client_for):
         assert len({q["id"] for q in attempt["questions"]}) == 3
         papers[student.pk] = tuple(q["id"] for q in attempt["questions"])
     assert len(set(papers.values())) > 1  # 20 possible draws: three students differ
+
+
+def test_list_endpoints_query_count_does_not_grow(
+    world, bank, client_for, django_assert_num_queries
+):
+    for n in range(4):
+        QuizFactory(subject=world.subject, classes=[world.school_class],
+                    questions=[bank["true_false"]], title=f"q{n}")  # fmt: skip
+    student, teacher = client_for(world.student), client_for(world.teacher)
+    # count, page of quizzes (subject joined), their classes
+    with django_assert_num_queries(3):
+        assert len(student.get("/api/v1/quizzes/").json()["results"]) == 4
+    with django_assert_num_queries(3):
+        assert len(teacher.get("/api/v1/quizzes/").json()["results"]) == 4
+    with django_assert_num_queries(2):  # count, page (subject and current version joined)
+        assert len(teacher.get("/api/v1/quizzes/questions/").json()["results"]) == 6
