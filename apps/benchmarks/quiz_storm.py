@@ -41,7 +41,7 @@ from apps.quizzes.services.quizzes import quiz_create, quiz_publish
 from apps.users.models import Enrolment, Role, School, SchoolClass, Subject, TeacherAssignment, User
 
 CLASS_SIZE = 40
-QUESTIONS = [
+QUESTIONS: list[tuple[str, dict[str, Any]]] = [
     (QuestionType.SINGLE_CHOICE, {
         "prompt": "Which is a prime number?",
         "options": [{"id": "a", "text": "4"}, {"id": "b", "text": "7"}, {"id": "c", "text": "9"},

@@ -68,7 +68,8 @@ class Client:
                 return response.status, data
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 # A kept-alive connection the server closed meanwhile: not the request's fault.
-                self.connection.close()
+                if self.connection is not None:
+                    self.connection.close()
                 self.connection = None
                 if retry:
                     raise

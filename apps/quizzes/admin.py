@@ -28,7 +28,7 @@ class QuestionVersionInline(ReadOnlyMixin, admin.TabularInline):
     fk_name = "question"
     extra = 0
     fields = ["number", "type", "points", "body", "created_by", "created_at"]
-    readonly_fields = fields
+    readonly_fields = ["number", "type", "points", "body", "created_by", "created_at"]
 
 
 @admin.register(Question)

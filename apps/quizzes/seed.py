@@ -10,8 +10,10 @@ historical, so they are written straight to the database and the leaderboards re
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from tqdm import tqdm
@@ -34,7 +36,7 @@ from apps.quizzes.services.results import leaderboards_rebuild
 from apps.quizzes.snapshots import build_quiz_snapshot, versions_by_id
 from apps.users.models import Enrolment, TeacherAssignment
 
-BANK = {
+BANK: dict[str, list[tuple[str, str, list[str], dict[str, Any]]]] = {
     "MATH": [
         (QuestionType.SINGLE_CHOICE, "Square root of 81", ["arithmetic"], {
             "prompt": "What is the square root of 81?",
@@ -79,7 +81,7 @@ BANK = {
     ],
 }  # fmt: skip
 
-RIGHT = {  # a right answer per type, for the seeded past attempts
+RIGHT: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {  # a right answer per type
     QuestionType.SINGLE_CHOICE: lambda body: {"choice": body["correct"]},
     QuestionType.MULTIPLE_CHOICE: lambda body: {"choices": body["correct"]},
     QuestionType.TRUE_FALSE: lambda body: {"value": body["correct"]},
@@ -170,7 +172,7 @@ def seed(context, *, progress: bool) -> None:
         ]
         _past_attempts(context, past, school_class.pk, students)
         leaderboards_rebuild(quiz=past)
-        open_slots = [{"question": q.pk} for q in questions[:3]]
+        open_slots: list[dict[str, Any]] = [{"question": q.pk} for q in questions[:3]]
         if subject.code == "MATH":
             open_slots.append({"draw_tag": "geometry", "draw_count": 2})
         _quiz(

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import caches
@@ -43,6 +43,7 @@ from apps.quizzes.snapshots import (
     versions_by_id,
 )
 from apps.users.models import User
+from apps.writebuffer.cache import read_cache
 from apps.writebuffer.connection import global_key, redis_client
 from apps.writebuffer.services import buffered_save
 
@@ -51,8 +52,8 @@ TWO_PLACES = Decimal("0.01")
 LOCK_SECONDS = 30
 
 
-def _lock(name: str):
-    return caches["default"].lock(f"quizzes:lock:{name}", timeout=LOCK_SECONDS, blocking_timeout=10)
+def _lock(name: str) -> Any:
+    return read_cache().lock(f"quizzes:lock:{name}", timeout=LOCK_SECONDS, blocking_timeout=10)
 
 
 def grace() -> timedelta:
@@ -82,7 +83,8 @@ def _deadline_untrack(attempt_ids: Iterable[str]) -> None:
 def overdue_attempt_ids(*, now: datetime) -> list[str]:
     """Ids of tracked attempts whose deadline and grace have passed."""
     cutoff = (now - grace()).timestamp()
-    return [m.decode() for m in redis_client().zrangebyscore(_deadlines_key(), 0, cutoff)]
+    members = cast(list[bytes], redis_client().zrangebyscore(_deadlines_key(), 0, cutoff))
+    return [member.decode() for member in members]
 
 
 # --- the paper --------------------------------------------------------------------------------
@@ -246,10 +248,10 @@ def answer_saved_publish(*, attempt: Attempt, question_id: uuid.UUID) -> None:
     event_publish(
         Event(
             type=EventType.QUIZ_ANSWER_SAVED,
-            school_id=attempt.school_id,
-            actor_id=attempt.student_id,
-            class_ids=(attempt.school_class_id,) if attempt.school_class_id else (),
-            user_ids=(attempt.student_id,),
+            school_id=str(attempt.school_id),
+            actor_id=str(attempt.student_id),
+            class_ids=_class_ids(attempt),
+            user_ids=(str(attempt.student_id),),
             data={
                 "quiz_id": str(attempt.quiz_id),
                 "attempt_id": str(attempt.pk),
@@ -326,10 +328,10 @@ def attempt_graded_publish(attempt: Attempt, actor_id: Any = None) -> None:
     event_publish(
         Event(
             type=EventType.QUIZ_ATTEMPT_GRADED,
-            school_id=attempt.school_id,
-            actor_id=actor_id if actor_id is not None else attempt.student_id,
-            class_ids=(attempt.school_class_id,) if attempt.school_class_id else (),
-            user_ids=(attempt.student_id,),
+            school_id=str(attempt.school_id),
+            actor_id=str(actor_id if actor_id is not None else attempt.student_id),
+            class_ids=_class_ids(attempt),
+            user_ids=(str(attempt.student_id),),
             data={
                 "quiz_id": str(attempt.quiz_id),
                 "attempt_id": str(attempt.pk),
@@ -345,22 +347,25 @@ def overall_grade(
 ) -> tuple[Decimal, datetime, Attempt] | None:
     """A student's grade on a quiz from their finished attempts: (grade, the finish time that
     breaks ties, the attempt that decided it)."""
-    finished = sorted(
-        (a for a in attempts if a.status == AttemptStatus.FINISHED and a.score is not None),
-        key=lambda a: (a.finished_at, str(a.pk)),
-    )
+    graded = [
+        (a.score, a.finished_at, a)
+        for a in attempts
+        if a.status == AttemptStatus.FINISHED and a.score is not None and a.finished_at
+    ]
+    finished = sorted(graded, key=lambda row: (row[1], str(row[2].pk)))
     if not finished:
         return None
     if grading_method == GradingMethod.LAST:
-        last = finished[-1]
-        return last.score, last.finished_at, last
+        return finished[-1]
     if grading_method == GradingMethod.AVERAGE:
-        average = (sum((a.score for a in finished), Decimal(0)) / len(finished)).quantize(
-            TWO_PLACES
-        )
-        return average, finished[-1].finished_at, finished[-1]
-    best = max(finished, key=lambda a: (a.score, -a.finished_at.timestamp()))
-    return best.score, best.finished_at, best
+        total = sum((score for score, _, _ in finished), Decimal(0))
+        average = (total / len(finished)).quantize(TWO_PLACES)
+        return average, finished[-1][1], finished[-1][2]
+    return max(finished, key=lambda row: (row[0], -row[1].timestamp()))
+
+
+def _class_ids(attempt: Attempt) -> tuple[str, ...]:
+    return (str(attempt.school_class_id),) if attempt.school_class_id else ()
 
 
 def leaderboard_place(*, attempt: Attempt, grading_method: str | None) -> None:

@@ -96,7 +96,7 @@ def question_update(
         question.tags = check_tags(tags)
         fields.append("tags")
     current = question.current_version
-    new_body = body if body is not None else (current.body if current else None)
+    new_body: dict[str, Any] = body if body is not None else (current.body if current else {})
     new_points = points if points is not None else (current.points if current else Decimal(1))
     content_changed = current is None or new_body != current.body or new_points != current.points
     if content_changed:

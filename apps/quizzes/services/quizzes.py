@@ -142,9 +142,9 @@ def quiz_publish(*, quiz: Quiz) -> Quiz:
         event_publish(
             Event(
                 type=EventType.QUIZ_OPENED,
-                school_id=quiz.school_id,
-                class_ids=tuple(quiz.classes.values_list("pk", flat=True)),
-                actor_id=quiz.created_by_id,
+                school_id=str(quiz.school_id),
+                class_ids=tuple(str(pk) for pk in quiz.classes.values_list("pk", flat=True)),
+                actor_id=str(quiz.created_by_id) if quiz.created_by_id else None,
                 data={
                     "quiz_id": str(quiz.pk),
                     "title": quiz.title,

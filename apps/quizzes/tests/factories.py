@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils import timezone
 from apps.quizzes.models import Question, QuestionType, QuestionVersion, Quiz, QuizStatus
 from apps.users.tests.factories import SchoolOwnedFactory, SubjectFactory
 
-BODIES = {
+BODIES: dict[str, dict[str, Any]] = {
     QuestionType.SINGLE_CHOICE: {
         "prompt": "2 + 2 = ?",
         "options": [{"id": "a", "text": "3"}, {"id": "b", "text": "4"}, {"id": "c", "text": "5"}],
@@ -56,7 +57,7 @@ BODIES = {
 }
 
 # A correct answer to each body above.
-RIGHT_ANSWERS = {
+RIGHT_ANSWERS: dict[str, dict[str, Any]] = {
     QuestionType.SINGLE_CHOICE: {"choice": "b"},
     QuestionType.MULTIPLE_CHOICE: {"choices": ["a", "b"]},
     QuestionType.TRUE_FALSE: {"value": True},
