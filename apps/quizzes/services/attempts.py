@@ -374,14 +374,24 @@ def leaderboard_place(*, attempt: Attempt, grading_method: str | None) -> None:
         a.pk: a for a in student_attempts(student_id=attempt.student_id, quiz_id=attempt.quiz_id)
     }
     attempts[attempt.pk] = attempt  # read-your-writes, even if the buffer fell back meanwhile
-    result = overall_grade(list(attempts.values()), grading_method or GradingMethod.HIGHEST)
+    student_place(
+        quiz_id=attempt.quiz_id, attempts=list(attempts.values()),
+        grading_method=grading_method or GradingMethod.HIGHEST,
+    )  # fmt: skip
+
+
+def student_place(*, quiz_id: Any, attempts: list[Attempt], grading_method: str) -> bool:
+    """Place one student on the quiz's boards from their attempts (the class is that of the
+    attempt that decided the grade); False when none is graded yet."""
+    result = overall_grade(attempts, grading_method)
     if result is None:
-        return
-    score, finished_at, _ = result
+        return False
+    score, finished_at, deciding = result
     leaderboard.leaderboard_set(
-        quiz_id=attempt.quiz_id, class_id=attempt.school_class_id, student_id=attempt.student_id,
+        quiz_id=quiz_id, class_id=deciding.school_class_id, student_id=deciding.student_id,
         score=score, finished_at=finished_at,
     )  # fmt: skip
+    return True
 
 
 def attempts_finish_overdue(*, now: datetime | None = None) -> int:

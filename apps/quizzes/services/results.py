@@ -20,7 +20,7 @@ from apps.quizzes.services.attempts import (
     attempt_item,
     grade_items,
     leaderboard_place,
-    overall_grade,
+    student_place,
 )
 from apps.quizzes.snapshots import attempt_remember, build_quiz_snapshot, versions_by_id
 from apps.users.models import User
@@ -130,15 +130,7 @@ def leaderboards_rebuild(*, quiz: Quiz) -> int:
     by_student: dict[Any, list[Attempt]] = {}
     for attempt in attempts:
         by_student.setdefault(attempt.student_id, []).append(attempt)
-    placed = 0
-    for student_attempts in by_student.values():
-        result = overall_grade(student_attempts, quiz.grading_method)
-        if result is None:
-            continue
-        score, finished_at, deciding = result
-        leaderboard.leaderboard_set(
-            quiz_id=quiz.pk, class_id=deciding.school_class_id, student_id=deciding.student_id,
-            score=score, finished_at=finished_at,
-        )  # fmt: skip
-        placed += 1
-    return placed
+    return sum(
+        student_place(quiz_id=quiz.pk, attempts=attempts, grading_method=quiz.grading_method)
+        for attempts in by_student.values()
+    )

@@ -1,36 +1,13 @@
-"""Fixtures for quiz tests: a class with its people in two schools, a bank of every question
-type and a quiz open now."""
+"""Fixtures for quiz tests: a bank of every question type in the shared ``world`` (root
+conftest) and a quiz open now; real Celery workers for the timing rules."""
 
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from apps.quizzes.models import QuestionType
 from apps.quizzes.tests.factories import QuestionFactory, QuizFactory
-from apps.users.tests.factories import ClassWorld
 from apps.writebuffer.tests.conftest import celery_workers, redis_server  # noqa: F401 - fixtures
-
-
-@pytest.fixture
-def client_for():
-    def make(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def world(db) -> ClassWorld:
-    return ClassWorld(students=3)
-
-
-@pytest.fixture
-def other_world(db) -> ClassWorld:
-    """Another school, for isolation tests."""
-    return ClassWorld(students=2)
 
 
 @pytest.fixture
