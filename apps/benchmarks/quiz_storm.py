@@ -294,6 +294,8 @@ def storm(
                         f"  {load['requests']} requests in {load['storm_seconds']} s "
                         f"({load['rps']}/s), {load['errors']} errors; syncing and checking..."
                     )
+                    for sample in load["error_samples"]:
+                        log(f"  error: {sample}")
                     load["check"] = verify(env, school.quizzes[mode], students)
                 results[mode] = load
     finally:

@@ -150,6 +150,9 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
         "requests": requests,
         "errors": len(errors),
         "error_samples": errors[:5],
+        "errors_by_kind": {
+            kind: sum(1 for e in errors if e.startswith(kind + " ")) for kind in latencies
+        },
         "storm_seconds": round(seconds, 2),
         "rps": round(requests / seconds, 1),
         "latency_ms": {
