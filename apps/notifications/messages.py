@@ -52,8 +52,9 @@ def _grade(c: dict[str, Any]) -> Text:
 
 def _quiz(c: dict[str, Any]) -> Text:
     return Text(
-        _("Quiz result: %(title)s") % c,
-        _("%(student)s scored %(score)s in the quiz %(title)s.") % c,
+        _("Quiz graded: %(title)s") % c,
+        _("%(student)s's attempt at the quiz %(title)s is graded; results show in the app when "
+          "the teacher releases them.") % c,
     )
 
 

@@ -193,13 +193,30 @@ def _graded(event: Event) -> list[Intent]:
     ]
     scores = {uuid.UUID(m["student_id"]): m.get("score", "") for m in marks}
     students, guardians = _student_and_guardians(set(scores))
-    kind = Kind.QUIZ_RESULT if event.type == EventType.QUIZ_ATTEMPT_GRADED else Kind.GRADE_PUBLISHED
+    kind = Kind.GRADE_PUBLISHED
     intents: list[Intent] = []
     for sid, student in students.items():
         context = {"title": data.get("title", ""), "score": scores[sid]}
         payload = {k: v for k, v in data.items() if k.endswith("_id")}
         intents += _for_student_and_guardians(student, guardians[sid], kind, context, payload)
     return intents
+
+
+def _quiz_graded(event: Event) -> list[Intent]:
+    """No score in the message: the quiz's review options decide when a student may see it,
+    and the app shows it then."""
+    from apps.quizzes.models import Quiz
+
+    data = event.data
+    sid = uuid.UUID(data["student_id"])
+    students, guardians = _student_and_guardians({sid})
+    if sid not in students:
+        return []
+    title = Quiz.objects.filter(pk=data["quiz_id"]).values_list("title", flat=True).first()
+    payload = {"quiz_id": data["quiz_id"], "attempt_id": data["attempt_id"]}
+    return _for_student_and_guardians(
+        students[sid], guardians[sid], Kind.QUIZ_RESULT, {"title": title or ""}, payload
+    )
 
 
 def _fee_due(event: Event) -> list[Intent]:
@@ -224,7 +241,7 @@ _BUILDERS = {
     EventType.SUBMISSION_GRADED: _graded,
     EventType.ASSESSMENT_MARKED: _graded,
     EventType.GRADE_PUBLISHED: _graded,
-    EventType.QUIZ_ATTEMPT_GRADED: _graded,
+    EventType.QUIZ_ATTEMPT_GRADED: _quiz_graded,
     EventType.FEE_DUE: _fee_due,
 }
 HANDLED_TYPES = frozenset(_BUILDERS)

@@ -48,6 +48,7 @@ DOMAIN_SEEDS = [
     "apps.attendance.seed",
     "apps.grades.seed",
     "apps.notifications.seed",
+    "apps.quizzes.seed",
     "apps.analytics.seed",
 ]
 

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.analytics",
     "apps.homework",
+    "apps.quizzes",
     "apps.attendance",
     "apps.grades",
     "apps.dashboards",
@@ -141,6 +142,11 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 
 # Homework attachments and submission files: refused with a 400 above these limits.
+# Quizzes: answers sent up to this many seconds after an attempt's deadline still count (a
+# phone on a slow network); later ones are refused and the attempt is submitted automatically.
+QUIZ_ANSWER_GRACE_SECONDS = env.float("QUIZ_ANSWER_GRACE_SECONDS", default=15.0)
+# At most one "answer saved" event per attempt this often (0: one per answer).
+QUIZ_ANSWER_EVENT_SECONDS = env.float("QUIZ_ANSWER_EVENT_SECONDS", default=10.0)
 HOMEWORK_MAX_ATTACHMENT_BYTES = env.int("HOMEWORK_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 HOMEWORK_MAX_FILES_PER_UPLOAD = env.int("HOMEWORK_MAX_FILES_PER_UPLOAD", default=5)
 HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS = env.list(
@@ -245,6 +251,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "apps.notifications.models.Kind.choices",
         "WarningKindEnum": "apps.analytics.models.WarningKind.choices",
         "AssessmentKindEnum": "apps.grades.models.AssessmentKind.choices",
+        # Quizzes use one set of review moments for marks and for answers.
+        "ReviewWhenEnum": "apps.quizzes.models.ReviewWhen",
     },
 }
 
@@ -267,6 +275,8 @@ WRITE_BUFFER = {
     # Entries a consumer has held this long are taken over (the consumer is presumed dead).
     "CLAIM_IDLE_SECONDS": env.int("WRITE_BUFFER_CLAIM_IDLE_SECONDS", default=300),
     "KEY_PREFIX": env("WRITE_BUFFER_KEY_PREFIX", default="wb"),
+    # Policies forced per model label, e.g. {"quizzes.answer": "write_through"}.
+    "POLICY_OVERRIDES": env.dict("WRITE_BUFFER_POLICY_OVERRIDES", default={}),
 }
 
 # --- Domain events --------------------------------------------------------------------------
