@@ -34,7 +34,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from apps.events.groups import groups_for
 from apps.events.models import FailedEvent, OutboxEvent
-from apps.events.registry import Registration, registrations
+from apps.events.registry import Registration, listeners, registrations
 from apps.events.types import Event
 from apps.writebuffer.connection import key_prefix, redis_client
 
@@ -73,6 +73,7 @@ def event_publish(event: Event) -> None:
 
 def _deliver(event: Event) -> None:
     _store(event)
+    _run_listeners(event)
     live_hint_send(event)
     _request_dispatch()
 
@@ -91,6 +92,14 @@ def _store(event: Event) -> None:
             # Neither store answers: the write itself was already refused or fell back, and the
             # live hint below still goes out. Logged loudly so the gap is visible.
             logger.exception("event %s lost: neither Redis nor the database took it", event.id)
+
+
+def _run_listeners(event: Event) -> None:
+    for listen in listeners():
+        try:
+            listen(event)
+        except Exception:  # noqa: BLE001 - a listener must never fail the write that caused it
+            logger.warning("listener %r failed on event %s", listen, event.id, exc_info=True)
 
 
 def live_hint_send(event: Event) -> None:

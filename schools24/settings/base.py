@@ -201,12 +201,33 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # --- Channels -------------------------------------------------------------------------------
+# Each open websocket waits on Redis with BZPOPMIN for up to channels-redis's 5 s at a time.
+# redis-py 8 gives every connection a 5 s socket timeout by default, so an idle socket's wait
+# timed out on the client just as the server answered "nothing yet", and daphne closed the
+# websocket with 1011 after ~5 s. The read timeout must stay above the blocking wait; keepalive
+# and a health check notice a Redis that went away while a connection sat idle.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_connect_timeout": 2,
+                    "socket_timeout": 15,
+                    "socket_keepalive": True,
+                    "health_check_interval": 30,
+                }
+            ],
+        },
     },
 }
+# Seconds between the {"type": "heartbeat"} messages every websocket sends while idle, so clients
+# (browsers cannot see protocol pings) and proxies with idle timeouts both see traffic; daphne's
+# own protocol pings (--ping-interval, default 20 s) close a connection whose peer is gone.
+WEBSOCKET_HEARTBEAT_SECONDS = env.float("WEBSOCKET_HEARTBEAT_SECONDS", default=20)
+# Dashboards are cached compressed for this long; events bump versions before that.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30 * 60)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
