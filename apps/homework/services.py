@@ -29,6 +29,8 @@ from django.utils.text import get_valid_filename
 
 from apps.core.errors import ApplicationError
 from apps.core.idempotency import existing_for_client_id
+from apps.events.services import event_publish
+from apps.events.types import Event, EventType
 from apps.homework.models import (
     Extension,
     Homework,
@@ -126,7 +128,41 @@ def homework_create(
     with _files_removed_on_error() as stored_paths, transaction.atomic():
         homework.save(force_insert=True)
         _attach(homework=homework, files=attachments, stored_paths=stored_paths)
+        event_publish(
+            Event(
+                type=EventType.HOMEWORK_ASSIGNED,
+                school_id=homework.school_id,
+                class_ids=(str(homework.school_class_id),),
+                actor_id=assigned_by.pk,
+                data={
+                    "homework_id": str(homework.pk),
+                    "title": homework.title,
+                    "subject": subject.name,
+                    "due_at": homework.due_at.isoformat(),
+                },
+            )
+        )
     return homework, True
+
+
+def _submission_event(type_: EventType, submission: Submission, *, actor: User) -> Event:
+    return Event(
+        type=type_,
+        school_id=submission.homework.school_id,
+        class_ids=(str(submission.homework.school_class_id),),
+        user_ids=(str(submission.student_id),),
+        actor_id=actor.pk,
+        data={
+            "homework_id": str(submission.homework_id),
+            "submission_id": str(submission.pk),
+            "student_id": str(submission.student_id),
+            "attempt": submission.attempt,
+            "status": submission.status,
+            "final_score": str(submission.final_score)
+            if submission.final_score is not None
+            else None,
+        },
+    )
 
 
 @contextmanager
@@ -349,6 +385,8 @@ def submission_create(
                 current.is_current = False
                 writes.append(current)
             buffered_save_many(writes)
+    # The buffer holds the write now: safe to tell the class's teachers and the student's views.
+    event_publish(_submission_event(EventType.SUBMISSION_RECEIVED, submission, actor=student))
     return submission, True
 
 
@@ -385,4 +423,6 @@ def submission_grade(
         current.feedback = feedback
         current.graded_by = grader
         current.graded_at = timezone.now()
-        return buffered_save(current)
+        graded = buffered_save(current)
+    event_publish(_submission_event(EventType.SUBMISSION_GRADED, graded, actor=grader))
+    return graded
