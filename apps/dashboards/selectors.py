@@ -144,7 +144,7 @@ def dashboard_build(*, scope: DashboardScope) -> dict[str, Any]:
     return json_ready(data)
 
 
-def _cache_key(user: User) -> str:
+def dashboard_cache_key(user: User) -> str:
     return f"dashboard:{user.pk}"
 
 
@@ -152,7 +152,7 @@ def dashboard_get(*, user: User) -> dict[str, Any]:
     """The caller's dashboard, cache-first."""
     cache = caches["default"]
     try:
-        cached = cache.get(_cache_key(user))
+        cached = cache.get(dashboard_cache_key(user))
         if cached is not None and versions_read(cached["dependencies"]) == cached["versions"]:
             return cached["data"]
         scope = dashboard_scope(user=user)
@@ -164,7 +164,7 @@ def dashboard_get(*, user: User) -> dict[str, Any]:
     data = dashboard_build(scope=scope)
     try:
         cache.set(
-            _cache_key(user),
+            dashboard_cache_key(user),
             {"dependencies": scope.dependencies, "versions": versions, "data": data},
             timeout=settings.DASHBOARD_CACHE_SECONDS,
         )
