@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
+from apps.core.idempotency import existing_for_client_id
 from apps.dashboards import registry
 from apps.dashboards.models import Announcement, BoardDevice, BoardFocus
 from apps.dashboards.selectors import token_digest
@@ -54,16 +55,12 @@ def announcement_create(
 ) -> tuple[Announcement, bool]:
     """Put an announcement on a class's board (until ``expires_at``, or the end of the school
     day). Returns it and whether it is new; a retried id returns the first."""
-    if announcement_id is not None:
-        existing = Announcement.objects.filter(pk=announcement_id).first()
-        if existing is not None:
-            if existing.school_class_id != school_class.pk or existing.created_by_id != (
-                created_by.pk
-            ):
-                raise ApplicationError(
-                    "This id is already taken.", code="id_taken", status_code=409
-                )
-            return existing, False
+    existing = existing_for_client_id(
+        Announcement, announcement_id, school_id=school_class.school_id,
+        owner_field="created_by", owner_id=created_by.pk,
+    )  # fmt: skip
+    if existing is not None:
+        return existing, False
     now = timezone.now()
     expires_at = expires_at or _end_of_school_day(school_class)
     if not now < expires_at <= now + timedelta(hours=MAX_ANNOUNCEMENT_HOURS):
