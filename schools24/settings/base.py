@@ -202,14 +202,18 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # --- Channels -------------------------------------------------------------------------------
-# Each open websocket waits on Redis with BZPOPMIN for up to channels-redis's 5 s at a time.
-# redis-py 8 gives every connection a 5 s socket timeout by default, so an idle socket's wait
-# timed out on the client just as the server answered "nothing yet", and daphne closed the
-# websocket with 1011 after ~5 s. The read timeout must stay above the blocking wait; keepalive
-# and a health check notice a Redis that went away while a connection sat idle.
+# Why websockets closed with 1011 after ~5 s: channels-redis's RedisChannelLayer waits for each
+# process's messages with BZPOPMIN for up to 5 s at a time, and redis-py 8 gives every connection
+# a 5 s socket timeout by default, so an idle wait timed out on the client just as the server
+# answered "nothing yet" and daphne closed the socket. The layer is now the pub/sub one: a
+# group_send is one PUBLISH that each web process receives once and hands to all of its sockets
+# in the group (the list layer pops one message per socket, about 6 s for 1,000 boards on the
+# development machine), and it polls its subscription instead of blocking. Messages are at most
+# once, which is what live hints are (apps/events). The read timeout stays above any wait,
+# keepalive and a health check notice a Redis that went away while a connection sat idle.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             "hosts": [
                 {

@@ -54,8 +54,11 @@ async def connect_and_receive_hint(communicator, group, event):
 
 
 def test_the_channel_layer_is_the_real_redis_one():
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert (
+        settings.CHANNEL_LAYERS["default"]["BACKEND"]
+        == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    )
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"
 
 
 class TestDashboard:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import socket
 import time
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.http import HttpResponse
@@ -104,15 +105,24 @@ def test_a_failing_handler_is_retried_then_dead_lettered_without_blocking_others
 
 
 def test_live_hint_reaches_class_and_user_groups():
-    layer = get_channel_layer()
-    class_channel = async_to_sync(layer.new_channel)()
-    user_channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(class_group("c1"), class_channel)
-    async_to_sync(layer.group_add)(user_group("u1"), user_channel)
     event = make_event()
-    event_publish(event)
-    for channel in (class_channel, user_channel):
-        message = async_to_sync(layer.receive)(channel)
+
+    # The pub/sub layer keeps subscriptions per event loop, as a web process does: subscribe,
+    # publish from a request thread, and receive all on one loop.
+    @async_to_sync
+    async def scenario():
+        layer = get_channel_layer()
+        class_channel = await layer.new_channel()
+        user_channel = await layer.new_channel()
+        await layer.group_add(class_group("c1"), class_channel)
+        await layer.group_add(user_group("u1"), user_channel)
+        await sync_to_async(event_publish)(event)
+        return [
+            await asyncio.wait_for(layer.receive(channel), timeout=5)
+            for channel in (class_channel, user_channel)
+        ]
+
+    for message in scenario():
         assert message["type"] == "event.hint"
         assert message["event"]["id"] == event.id
         assert message["event"]["type"] == "homework.assigned"
