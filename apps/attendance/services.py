@@ -213,10 +213,10 @@ def _marking_event(
     counts = Counter(codes)
     return Event(
         type=EventType.REGISTER_TAKEN if first_marking else EventType.MARK_CHANGED,
-        school_id=register.school_id,
+        school_id=str(register.school_id),
         class_ids=(str(register.school_class_id),),
         user_ids=() if first_marking else tuple(str(s) for s in changed_students),
-        actor_id=marked_by.pk,
+        actor_id=str(marked_by.pk),
         data={
             "register_id": str(register.pk),
             "date": register.date.isoformat(),

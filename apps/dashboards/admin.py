@@ -12,7 +12,7 @@ class BoardDeviceAdmin(SchoolScopedAdmin):
 
     list_display = ["name", "school_class", "created_at", "revoked_at"]
     list_filter = ["revoked_at"]
-    readonly_fields = ["school_class", "name", "created_by", "created_at", "revoked_at"]
+    readonly_fields = ("school_class", "name", "created_by", "created_at", "revoked_at")
     fields = readonly_fields
     actions = ["revoke"]
 
@@ -31,7 +31,7 @@ class AnnouncementAdmin(SchoolScopedAdmin):
     """Announcements are made through the API (which tells the boards); here they are read."""
 
     list_display = ["text", "school_class", "created_by", "created_at", "expires_at"]
-    readonly_fields = ["school_class", "text", "created_by", "created_at", "expires_at"]
+    readonly_fields = ("school_class", "text", "created_by", "created_at", "expires_at")
     fields = readonly_fields
 
     def has_add_permission(self, request):

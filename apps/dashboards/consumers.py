@@ -29,6 +29,7 @@ from apps.dashboards.selectors import (
 from apps.dashboards.services import device_group
 from apps.dashboards.versions import event_concerns
 from apps.events.groups import class_group
+from apps.events.types import Event
 
 UNAUTHENTICATED = 4401
 FORBIDDEN = 4403
@@ -91,15 +92,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
 
-class _EventView:
-    """Just enough of ``apps.events.types.Event`` for ``event_concerns``."""
-
-    def __init__(self, event: dict[str, Any]) -> None:
-        self.school_id = event["school_id"]
-        self.class_ids = tuple(event.get("class_ids", ()))
-        self.user_ids = tuple(event.get("user_ids", ()))
-
-
 class DashboardConsumer(LiveConsumer):
     """The caller's dashboard: the whole of it on connect, an invalidation on each change."""
 
@@ -116,7 +108,7 @@ class DashboardConsumer(LiveConsumer):
         await self.send_message("dashboard", dashboard)
 
     async def on_event(self, event: dict[str, Any]) -> None:
-        if not event_concerns(_EventView(event), self.dependencies):
+        if not event_concerns(Event(**event), self.dependencies):
             return
         await self.send_message(
             "dashboard.invalidated",

@@ -82,9 +82,9 @@ def announcement_create(
         event_publish(
             Event(
                 type=EventType.BOARD_ANNOUNCEMENT,
-                school_id=school_class.school_id,
+                school_id=str(school_class.school_id),
                 class_ids=(str(school_class.pk),),
-                actor_id=created_by.pk,
+                actor_id=str(created_by.pk),
                 data=announcement_data(announcement),
             )
         )
@@ -131,9 +131,9 @@ def board_show(
         event_publish(
             Event(
                 type=EventType.BOARD_SHOW,
-                school_id=school_class.school_id,
+                school_id=str(school_class.school_id),
                 class_ids=(str(school_class.pk),),
-                actor_id=shown_by.pk,
+                actor_id=str(shown_by.pk),
                 data=focus_data(focus),
             )
         )

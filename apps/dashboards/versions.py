@@ -28,7 +28,10 @@ def versions_read(dependencies: list[str]) -> list[str]:
     if not dependencies:
         return []
     values = redis_client().mget([_key(d) for d in dependencies])
-    return [value.decode() if value is not None else MISSING for value in values]
+    return [
+        MISSING if value is None else value.decode() if isinstance(value, bytes) else value
+        for value in values
+    ]
 
 
 def versions_bump(dependencies: list[str]) -> None:

@@ -116,10 +116,10 @@ def grade_marks_set(
     event_publish(
         Event(
             type=EventType.ASSESSMENT_MARKED,
-            school_id=assessment.school_id,
+            school_id=str(assessment.school_id),
             class_ids=(str(assessment.school_class_id),),
             user_ids=tuple(str(row.student_id) for row in rows),
-            actor_id=marked_by.pk,
+            actor_id=str(marked_by.pk),
             data={
                 "assessment_id": str(assessment.pk),
                 "title": assessment.title,

@@ -18,8 +18,8 @@ UPCOMING_DAYS = 7
 GRADING_WINDOW_DAYS = 30
 
 
-def _day_start(school: School, day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(school.timezone))
+def _day_start(school: School | None, day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(school.timezone if school else "UTC"))
 
 
 def _homework_item(homework: Homework) -> dict[str, Any]:

@@ -131,9 +131,9 @@ def homework_create(
         event_publish(
             Event(
                 type=EventType.HOMEWORK_ASSIGNED,
-                school_id=homework.school_id,
+                school_id=str(homework.school_id),
                 class_ids=(str(homework.school_class_id),),
-                actor_id=assigned_by.pk,
+                actor_id=str(assigned_by.pk),
                 data={
                     "homework_id": str(homework.pk),
                     "title": homework.title,
@@ -148,10 +148,10 @@ def homework_create(
 def _submission_event(type_: EventType, submission: Submission, *, actor: User) -> Event:
     return Event(
         type=type_,
-        school_id=submission.homework.school_id,
+        school_id=str(submission.homework.school_id),
         class_ids=(str(submission.homework.school_class_id),),
         user_ids=(str(submission.student_id),),
-        actor_id=actor.pk,
+        actor_id=str(actor.pk),
         data={
             "homework_id": str(submission.homework_id),
             "submission_id": str(submission.pk),
