@@ -53,8 +53,11 @@ def _grade(c: dict[str, Any]) -> Text:
 def _quiz(c: dict[str, Any]) -> Text:
     return Text(
         _("Quiz graded: %(title)s") % c,
-        _("%(student)s's attempt at the quiz %(title)s is graded; results show in the app when "
-          "the teacher releases them.") % c,
+        _(
+            "%(student)s's attempt at the quiz %(title)s is graded; results show in the app when "
+            "the teacher releases them."
+        )
+        % c,
     )
 
 
