@@ -2,7 +2,8 @@
 
 Starts the ASGI server (daphne, as ``scripts/serve.sh web`` runs it) on a free port, opens
 ``--sockets`` board websockets on one class with a board device token, waits until each has its
-first state, then publishes one board announcement the way a service does (``event_publish``; the server relays it)
+first state, then publishes one board announcement the way a service does (``event_publish``;
+the server relays it)
 and prints the time until the last socket has received it. Repeated ``--rounds`` times.
 """
 
