@@ -30,7 +30,19 @@ class Role(models.TextChoices):
     GUARDIAN = "guardian", "Guardian"
 
 
-class SchoolUserManager(UserManager.from_queryset(SchoolOwnedQuerySet)):
+class UserQuerySet(SchoolOwnedQuerySet):
+    def update(self, **kwargs):
+        # JWT requests take the user from the read cache (apps/users/user_cache.py); a bulk
+        # update changes users without a save(), so it invalidates them itself.
+        from apps.users.user_cache import user_cache_invalidate_on_commit
+
+        user_ids = list(self.values_list("pk", flat=True))
+        updated = super().update(**kwargs)
+        user_cache_invalidate_on_commit(user_ids=user_ids)
+        return updated
+
+
+class SchoolUserManager(UserManager.from_queryset(UserQuerySet)):
     pass
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models
 
 from apps.writebuffer.models import BufferedModel
@@ -60,6 +61,10 @@ def register(
     if partition_field is not None:
         model._meta.get_field(partition_field.removesuffix("_id"))  # fails early on a typo
     registration = Registration(model=model, policy=Policy(policy), partition_field=partition_field)
+    # An operator can send a model's writes straight to PostgreSQL without a code change (and
+    # the benchmark runs a written-through server side by side with a buffered one).
+    if registration.label in settings.WRITE_BUFFER.get("WRITE_THROUGH_MODELS", ()):
+        registration = Registration(model, Policy.WRITE_THROUGH, partition_field)
     _registry[registration.label] = registration
     return registration
 
@@ -67,7 +72,9 @@ def register(
 def set_policy(model: type[models.Model], policy: Policy | str) -> Registration:
     """Change a model's policy at run time (used by the benchmark to compare both)."""
     current = registration_for(model)
-    return register(model, policy=policy, partition_field=current.partition_field)
+    registration = Registration(model, Policy(policy), current.partition_field)
+    _registry[registration.label] = registration
+    return registration
 
 
 def registration_for(model: type[models.Model] | str) -> Registration:

@@ -210,7 +210,7 @@ CHANNEL_LAYERS = {
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "apps.users.user_cache.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -257,6 +257,8 @@ WRITE_BUFFER = {
     # Entries a consumer has held this long are taken over (the consumer is presumed dead).
     "CLAIM_IDLE_SECONDS": env.int("WRITE_BUFFER_CLAIM_IDLE_SECONDS", default=300),
     "KEY_PREFIX": env("WRITE_BUFFER_KEY_PREFIX", default="wb"),
+    # Registered models (app_label.model) whose writes go straight to PostgreSQL instead.
+    "WRITE_THROUGH_MODELS": env.list("WRITE_BUFFER_WRITE_THROUGH_MODELS", default=[]),
 }
 
 LOGGING = {
