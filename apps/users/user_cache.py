@@ -20,18 +20,22 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from redis.exceptions import RedisError
+from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
-from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from apps.users.models import User
 
 USER_CACHE_TIMEOUT_SECONDS = 10 * 60
+# A stamp must outlive the entries made with it; when one expires, a new random stamp only makes
+# the old entries useless, so it need not live forever (nor pile up for users long gone).
+STAMP_TIMEOUT_SECONDS = 24 * 60 * 60
 _CACHED_FIELDS = [field.attname for field in User._meta.concrete_fields if field.name != "password"]
 
 
@@ -67,13 +71,13 @@ def user_get_cached(*, user_id: object) -> User | None:
         if stamp is None:
             # The stamp is read before the database, so a change committed in between leaves
             # this request's entry with a stamp that is no longer current.
-            cache.add(stamp_key, uuid.uuid4().hex, timeout=None)
+            cache.add(stamp_key, uuid.uuid4().hex, timeout=STAMP_TIMEOUT_SECONDS)
             stamp = cache.get(stamp_key)
     except RedisError:
         stamp = None
     try:
         user = User.objects.get(pk=user_id)
-    except (User.DoesNotExist, ValueError, TypeError):
+    except (User.DoesNotExist, ValidationError, ValueError, TypeError):
         return None
     user._password_digest = get_md5_hash_password(user.password)  # type: ignore[attr-defined]
     if stamp is not None:
@@ -87,7 +91,9 @@ def user_cache_invalidate(*, user_ids: Iterable[object]) -> None:
     keys = [_keys(user_id) for user_id in user_ids]
     if not keys:
         return
-    cache.set_many({stamp_key: uuid.uuid4().hex for _, stamp_key in keys}, timeout=None)
+    cache.set_many(
+        {stamp_key: uuid.uuid4().hex for _, stamp_key in keys}, timeout=STAMP_TIMEOUT_SECONDS
+    )
     cache.delete_many([data_key for data_key, _ in keys])
 
 
@@ -119,6 +125,8 @@ class CachedJWTAuthentication(JWTAuthentication):
     (active user, the authentication rule, a token revoked by a password change)."""
 
     def get_user(self, validated_token: Token) -> User:
+        # Looked up on each call: simplejwt rebinds its settings object when SIMPLE_JWT changes.
+        api_settings = jwt_settings.api_settings
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError:
