@@ -4,8 +4,8 @@
 
 Each line of JOBS_FILE is ``METHOD PATH [TOKEN]``; the connections take the lines in turn from
 FIRST_JOB on (and start again at the top if they run out) until SECONDS have passed, then one
-JSON line is printed: ``{"requests", "non_2xx", "errors", "seconds"}``. Standard library only, no Django: it must
-not share a process, or much CPU, with the server it measures.
+JSON line is printed: ``{"requests", "non_2xx", "errors", "seconds"}``. Standard library only,
+no Django: it must not share a process, or much CPU, with the server it measures.
 """
 
 from __future__ import annotations
