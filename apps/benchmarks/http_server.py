@@ -89,22 +89,32 @@ def server_setup(workers: int) -> dict:
 
 
 @contextmanager
-def production_server(*, redis_url: str, log_path: Path, **extra_env: str) -> Iterator[str]:
-    """Start ``scripts/serve.sh web`` on a free loopback port; yield its base URL; stop it."""
+def production_server(
+    *,
+    redis_url: str,
+    log_path: Path,
+    cache_url: str | None = None,
+    settings_module: str = "schools24.settings.production",
+    **extra_env: str,
+) -> Iterator[str]:
+    """Start ``scripts/serve.sh web`` on a free loopback port, with the buffer in ``redis_url``
+    and the read cache in ``cache_url`` (default: database 1 of the buffer's server); yield its
+    base URL; stop it."""
     port = free_port()
     base = redis_url.rsplit("/", 1)[0]
     with tempfile.TemporaryDirectory(prefix="s24-web-") as run_dir:
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "schools24.settings.production",
+            "DJANGO_SETTINGS_MODULE": settings_module,
             # The benchmark signs the clients' tokens with its own key.
             "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": database_url(),
             "WRITE_BUFFER_REDIS_URL": redis_url,
             "WRITE_BUFFER_KEY_PREFIX": settings.WRITE_BUFFER["KEY_PREFIX"],
-            # The read cache, the sessions and any queued task stay in the benchmark's Redis.
-            "REDIS_URL": f"{base}/1",
+            "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+            # The read cache, the sessions and any queued task stay in the given Redis.
+            "REDIS_URL": cache_url or f"{base}/1",
             "CELERY_BROKER_URL": f"{base}/2",
             "HOST": "127.0.0.1",
             "PORT": str(port),

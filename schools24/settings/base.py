@@ -157,7 +157,7 @@ CACHES = {
     "default": {
         "BACKEND": "apps.writebuffer.cache.RedisFirstCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "s24",
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="s24"),
         "OPTIONS": {
             **_redis_timeouts,
             "COMPRESSOR": "apps.writebuffer.codecs.ZstdDictionaryCompressor",
