@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.users",
     "apps.writebuffer",
+    "apps.events",
     "apps.homework",
     "apps.attendance",
     "apps.grades",
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.events.origin.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -259,6 +261,15 @@ WRITE_BUFFER = {
     "KEY_PREFIX": env("WRITE_BUFFER_KEY_PREFIX", default="wb"),
     # Registered models (app_label.model) whose writes go straight to PostgreSQL instead.
     "WRITE_THROUGH_MODELS": env.list("WRITE_BUFFER_WRITE_THROUGH_MODELS", default=[]),
+}
+
+# --- Domain events --------------------------------------------------------------------------
+# Handlers (notifications, activity log, leaderboards) read a durable stream; see apps/events.
+EVENTS = {
+    # A handler that fails on one event this many times leaves it in "Failed events" (admin).
+    "MAX_DELIVERIES": env.int("EVENTS_MAX_DELIVERIES", default=5),
+    # An event a worker took and did not finish in this time is taken over by another worker.
+    "CLAIM_IDLE_SECONDS": env.int("EVENTS_CLAIM_IDLE_SECONDS", default=60),
 }
 
 LOGGING = {
