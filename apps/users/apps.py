@@ -7,6 +7,6 @@ class UsersConfig(AppConfig):
     verbose_name = "People and classes"
 
     def ready(self) -> None:
-        from apps.users import user_cache
+        from apps.users import schema, user_cache  # noqa: F401 (schema registers an extension)
 
         user_cache.connect_invalidation()
