@@ -18,7 +18,7 @@ from apps.users.user_cache import CachedJWTAuthentication
 def _user_from_token(raw_token: str):
     authentication = CachedJWTAuthentication()
     try:
-        return authentication.get_user(authentication.get_validated_token(raw_token))
+        return authentication.get_user(authentication.get_validated_token(raw_token.encode()))
     except (InvalidToken, TokenError, AuthenticationFailed):
         # AuthenticationFailed: a valid token of a user since deactivated or deleted.
         return AnonymousUser()

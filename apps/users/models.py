@@ -1,6 +1,7 @@
 """Schools (the tenants), people and roles, classes, subjects, who teaches or learns where."""
 
 import uuid
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -31,7 +32,7 @@ class Role(models.TextChoices):
 
 
 class UserQuerySet(SchoolOwnedQuerySet):
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> int:
         # JWT requests take the user from the read cache (apps/users/user_cache.py); a bulk
         # update changes users without a save(), so it invalidates them itself.
         from apps.users.user_cache import user_cache_invalidate_on_commit
@@ -42,7 +43,8 @@ class UserQuerySet(SchoolOwnedQuerySet):
         return updated
 
 
-class SchoolUserManager(UserManager.from_queryset(UserQuerySet)):
+# from_queryset builds the base class at run time, which mypy cannot follow.
+class SchoolUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     pass
 
 
@@ -55,7 +57,7 @@ class User(AbstractUser):
     )
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
 
-    objects = SchoolUserManager()
+    objects: ClassVar[SchoolUserManager] = SchoolUserManager()
 
     class Meta:
         ordering = ["username"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
@@ -129,4 +129,9 @@ class RedisFirstCache(RedisCache):
 
 
 def buffer_client() -> WriteBufferClient:
-    return caches[CACHE_ALIAS].buffer
+    return cast(RedisFirstCache, caches[CACHE_ALIAS]).buffer
+
+
+def read_cache() -> RedisFirstCache:
+    """The ``default`` cache as settings configure it: with django-redis's ``lock``."""
+    return cast(RedisFirstCache, caches["default"])
