@@ -143,8 +143,13 @@ async def serve(*, bind: str, http: str, ws: str, backlog: int = 2048) -> None:
         )
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
+
+    def request_stop() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(signum, request_stop)
     logger.info("routing %s: /ws/ to %s, everything else to %s", bind, ws, http)
     async with server:
         await stop

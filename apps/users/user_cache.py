@@ -36,6 +36,8 @@ USER_CACHE_TIMEOUT_SECONDS = 10 * 60
 # A stamp must outlive the entries made with it; when one expires, a new random stamp only makes
 # the old entries useless, so it need not live forever (nor pile up for users long gone).
 STAMP_TIMEOUT_SECONDS = 24 * 60 * 60
+# The attribute a loaded user carries the digest that token revocation compares in.
+PASSWORD_DIGEST = "_password_digest"  # noqa: S105 (an attribute name)
 _CACHED_FIELDS = [field.attname for field in User._meta.concrete_fields if field.name != "password"]
 
 
@@ -54,7 +56,7 @@ def _entry(user: User, stamp: str) -> dict[str, Any]:
 
 def _user_from_entry(entry: dict[str, Any]) -> User:
     user = User.from_db("default", _CACHED_FIELDS, entry["values"])
-    user._password_digest = entry["password_digest"]  # type: ignore[attr-defined]
+    setattr(user, PASSWORD_DIGEST, entry["password_digest"])
     return user
 
 
@@ -79,7 +81,7 @@ def user_get_cached(*, user_id: object) -> User | None:
         user = User.objects.get(pk=user_id)
     except (User.DoesNotExist, ValidationError, ValueError, TypeError):
         return None
-    user._password_digest = get_md5_hash_password(user.password)  # type: ignore[attr-defined]
+    setattr(user, PASSWORD_DIGEST, get_md5_hash_password(user.password))
     if stamp is not None:
         with contextlib.suppress(RedisError):
             cache.set(data_key, _entry(user, stamp), timeout=USER_CACHE_TIMEOUT_SECONDS)
@@ -124,7 +126,7 @@ class CachedJWTAuthentication(JWTAuthentication):
     """simplejwt's authentication with the user from ``user_get_cached``; the same checks
     (active user, the authentication rule, a token revoked by a password change)."""
 
-    def get_user(self, validated_token: Token) -> User:
+    def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
         # Looked up on each call: simplejwt rebinds its settings object when SIMPLE_JWT changes.
         api_settings = jwt_settings.api_settings
         try:
@@ -136,10 +138,9 @@ class CachedJWTAuthentication(JWTAuthentication):
             raise AuthenticationFailed("User not found", code="user_not_found")
         if not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
-        if (
-            api_settings.CHECK_REVOKE_TOKEN
-            and validated_token.get(api_settings.REVOKE_TOKEN_CLAIM) != user._password_digest
-        ):  # type: ignore[attr-defined]
+        if api_settings.CHECK_REVOKE_TOKEN and validated_token.get(
+            api_settings.REVOKE_TOKEN_CLAIM
+        ) != getattr(user, PASSWORD_DIGEST):
             raise AuthenticationFailed(
                 "The user's password has been changed.", code="password_changed"
             )

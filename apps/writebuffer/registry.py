@@ -72,7 +72,7 @@ def register(
 def set_policy(model: type[models.Model], policy: Policy | str) -> Registration:
     """Change a model's policy at run time (used by the benchmark to compare both)."""
     current = registration_for(model)
-    registration = Registration(model, Policy(policy), current.partition_field)
+    registration = Registration(current.model, Policy(policy), current.partition_field)
     _registry[registration.label] = registration
     return registration
 
