@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.core.errors import json_or_default
 from apps.core.health import healthz
-from apps.core.views import home
+from apps.core.views import home, livez
 from apps.quizzes import urls as quiz_urls
 
 api_v1 = [
@@ -26,6 +26,7 @@ api_v1 = [
 urlpatterns = [
     path("", home, name="home"),
     path("healthz/", healthz, name="healthz"),
+    path("livez/", livez, name="livez"),
     path("", include("django_prometheus.urls")),
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

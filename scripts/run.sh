@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: migrate, seed a demo school into an empty database, then run the ASGI web server
-# (HTTP + websockets), a Celery worker and Celery Beat together. Ctrl-C stops them all.
+# `make run`: migrate, seed a demo school into an empty database, then run the web server (HTTP
+# and websockets on one port: scripts/serve.sh web), a Celery worker and Celery Beat together.
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

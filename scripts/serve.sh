@@ -1,19 +1,74 @@
 #!/usr/bin/env bash
-# One process of Schools24, by role. `make run` starts all of them; docker-compose.yml starts each
-# in its own container with the same commands.
-#   web     ASGI server (HTTP + websockets)      worker  Celery worker
-#   beat    Celery Beat (DatabaseScheduler)      migrate apply migrations
+# One process of Schools24, by role. `make run` starts web, worker and beat; docker-compose.yml
+# starts http, ws, router, worker and beat each in its own container, with the same commands.
+#   web     everything on HOST:PORT: router + http + ws below, on unix sockets in RUN_DIR
+#   http    gunicorn, sync WSGI workers: the API, the pages, static files (all but /ws/)
+#   ws      daphne, ASGI: the websockets under /ws/
+#   router  the one port clients use: /ws/ to ws, everything else to http (schools24/router.py)
+#   worker  Celery worker            beat  Celery Beat (DatabaseScheduler)
+#   migrate apply migrations
+# Sync WSGI workers serve Django's sync views several times faster than an ASGI server can on
+# small machines (README, "Serving HTTP"); websockets need ASGI, so only /ws/ goes there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${VIRTUAL_ENV:-.venv}/bin"
 [ -x "$BIN/python" ] || BIN="$(dirname "$(command -v python)")"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
+# Where each part listens when started alone (docker-compose); `web` uses unix sockets instead.
+HTTP_BIND="${HTTP_BIND:-$HOST:8001}"
+WS_BIND="${WS_BIND:-$HOST:8002}"
+# What the router forwards to: HOST:PORT or unix:PATH.
+HTTP_UPSTREAM="${HTTP_UPSTREAM:-$HTTP_BIND}"
+WS_UPSTREAM="${WS_UPSTREAM:-$WS_BIND}"
+# Sync workers wait on PostgreSQL and Redis for much of a request, so more than one per core.
+WEB_CONCURRENCY="${WEB_CONCURRENCY:-$((2 * $(nproc) + 1))}"
+# Only the router may tell gunicorn who the client is (PROXY protocol); on a unix socket that
+# holds by itself, on a network the router's address must be listed (docker-compose sets it).
+PROXY_ALLOW_FROM="${PROXY_ALLOW_FROM:-127.0.0.1,::1}"
+
+http() {
+  exec "$BIN/gunicorn" schools24.wsgi:application --bind "$1" --workers "$WEB_CONCURRENCY" \
+    --worker-class sync --proxy-protocol v1 --proxy-allow-from "$PROXY_ALLOW_FROM" \
+    --backlog 2048 --timeout "${WEB_TIMEOUT:-30}" --graceful-timeout 10 --no-control-socket \
+    ${WEB_ACCESS_LOG:+--access-logfile "$WEB_ACCESS_LOG"}
+}
+
+ws() {
+  case "$1" in
+    unix:*) exec "$BIN/daphne" -u "${1#unix:}" schools24.asgi:application ;;
+    *) exec "$BIN/daphne" -b "${1%:*}" -p "${1##*:}" schools24.asgi:application ;;
+  esac
+}
+
+router() {
+  exec "$BIN/python" -m schools24.router --bind "$HOST:$PORT" --http "$1" --ws "$2"
+}
 
 case "${1:-}" in
-  web) exec "$BIN/daphne" -b "$HOST" -p "$PORT" schools24.asgi:application ;;
+  web)
+    run_dir="${RUN_DIR:-var/run}"
+    mkdir -p "$run_dir"
+    rm -f "$run_dir/http.sock" "$run_dir/ws.sock"
+    pids=()
+    stop() {
+      trap - INT TERM EXIT
+      kill "${pids[@]}" 2>/dev/null || true
+      wait "${pids[@]}" 2>/dev/null || true
+    }
+    trap stop INT TERM EXIT
+    (http "unix:$run_dir/http.sock") & pids+=($!)
+    (ws "unix:$run_dir/ws.sock") & pids+=($!)
+    (router "unix:$run_dir/http.sock" "unix:$run_dir/ws.sock") & pids+=($!)
+    # One part gone means the port no longer serves everything: stop the rest, exit non-zero.
+    wait -n "${pids[@]}" || true
+    exit 1
+    ;;
+  http) http "$HTTP_BIND" ;;
+  ws) ws "$WS_BIND" ;;
+  router) router "$HTTP_UPSTREAM" "$WS_UPSTREAM" ;;
   worker) exec "$BIN/celery" -A schools24 worker --loglevel INFO --concurrency "${CELERY_CONCURRENCY:-2}" ;;
   beat) exec "$BIN/celery" -A schools24 beat --loglevel INFO --pidfile= ;;
   migrate) exec "$BIN/python" manage.py migrate --noinput ;;
-  *) echo "usage: scripts/serve.sh web|worker|beat|migrate" >&2; exit 2 ;;
+  *) echo "usage: scripts/serve.sh web|http|ws|router|worker|beat|migrate" >&2; exit 2 ;;
 esac

@@ -10,13 +10,14 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+
+from apps.users.user_cache import CachedJWTAuthentication
 
 
 @database_sync_to_async
 def _user_from_token(raw_token: str):
-    authentication = JWTAuthentication()
+    authentication = CachedJWTAuthentication()
     try:
         return authentication.get_user(authentication.get_validated_token(raw_token.encode()))
     except (InvalidToken, TokenError, AuthenticationFailed):

@@ -1,7 +1,7 @@
 """Schools (the tenants), people and roles, classes, subjects, who teaches or learns where."""
 
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -31,8 +31,20 @@ class Role(models.TextChoices):
     GUARDIAN = "guardian", "Guardian"
 
 
+class UserQuerySet(SchoolOwnedQuerySet):
+    def update(self, **kwargs: Any) -> int:
+        # JWT requests take the user from the read cache (apps/users/user_cache.py); a bulk
+        # update changes users without a save(), so it invalidates them itself.
+        from apps.users.user_cache import user_cache_invalidate_on_commit
+
+        user_ids = list(self.values_list("pk", flat=True))
+        updated = super().update(**kwargs)
+        user_cache_invalidate_on_commit(user_ids=user_ids)
+        return updated
+
+
 # from_queryset builds the base class at run time, which mypy cannot follow.
-class SchoolUserManager(UserManager.from_queryset(SchoolOwnedQuerySet)):  # type: ignore[misc]
+class SchoolUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     pass
 
 

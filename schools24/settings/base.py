@@ -168,7 +168,7 @@ CACHES = {
     "default": {
         "BACKEND": "apps.writebuffer.cache.RedisFirstCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "s24",
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="s24"),
         "OPTIONS": {
             **_redis_timeouts,
             "COMPRESSOR": "apps.writebuffer.codecs.ZstdDictionaryCompressor",
@@ -246,7 +246,7 @@ DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30 * 60)
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "apps.users.user_cache.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

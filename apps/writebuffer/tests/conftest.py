@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 
+from apps.core.database import database_url
 from apps.writebuffer import services
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.connection import SYNC_GROUP, index_pattern, log_key
@@ -156,16 +156,6 @@ def use_buffer_redis(django_settings, url: str, **options) -> None:
 
 def set_buffer_option(django_settings, **values) -> None:
     django_settings.WRITE_BUFFER = {**django_settings.WRITE_BUFFER, **values}
-
-
-def database_url() -> str:
-    """The URL of the database this test run uses (pytest-django's test database)."""
-    params = connection.settings_dict
-    user = params.get("USER") or "postgres"
-    password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""
-    host = params.get("HOST") or "127.0.0.1"
-    port = params.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{params['NAME']}"
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

@@ -40,8 +40,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--records", type=int, default=10_000, help="records per measurement")
-        parser.add_argument("--api-requests", type=int, default=600, help="requests per mode")
-        parser.add_argument("--concurrency", type=int, default=4, help="API client threads")
+        parser.add_argument(
+            "--api-seconds", type=float, default=5.0, help="seconds of HTTP load per mode and round"
+        )
+        parser.add_argument(
+            "--connections", type=int, default=16, help="the HTTP load generator's connections"
+        )
         parser.add_argument("--redis-url", help="an empty Redis to use instead of a private one")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -51,7 +55,7 @@ class Command(BaseCommand):
         else:
             self.stderr.write(message)
 
-    def handle(self, *args, records: int, api_requests: int, concurrency: int, **options):
+    def handle(self, *args, records: int, api_seconds: float, connections: int, **options):
         self.as_json = options["json"]
         if connection.vendor != "postgresql":
             raise CommandError(
@@ -63,7 +67,7 @@ class Command(BaseCommand):
         with private_redis(options.get("redis_url")) as redis_url, use_buffer_redis(redis_url):
             school = workload.create_school(students_per_class=40, classes=2)
             try:
-                results = self.measure(school, records, api_requests, concurrency)
+                results = self.measure(school, records, redis_url, api_seconds, connections)
             finally:
                 self.log("Cleaning up the benchmark school...")
                 workload.delete_school(school)
@@ -72,7 +76,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(json.dumps(results, indent=2))
 
-    def measure(self, school, n_records: int, api_requests: int, concurrency: int) -> dict:
+    def measure(
+        self, school, n_records: int, redis_url: str, api_seconds: float, connections: int
+    ) -> dict:
         client = buffer_client()
         redis = client.redis
 
@@ -109,10 +115,14 @@ class Command(BaseCommand):
         for mode, policy in (("buffered", Policy.WRITE_BEHIND), ("direct", Policy.WRITE_THROUGH)):
             statements[mode], service_rate[mode] = self.count_statements(school, policy)
 
-        self.log(f"API: {api_requests} submissions per mode, {concurrency} client threads...")
-        api = api_load.compare_submission_endpoint(
-            school, requests_per_mode=api_requests, concurrency=concurrency, log=self.log
+        self.log(
+            f"API over HTTP: submissions buffered / written through and a bare view, "
+            f"{connections} connections, {api_seconds:g} s per mode and round..."
         )
+        api = api_load.compare_submission_endpoint(
+            school, redis_url=redis_url, seconds=api_seconds, connections=connections, log=self.log
+        )
+        rates = api["rates"]
         return {
             "records": len(pending),
             "record_mix": written,
@@ -123,9 +133,14 @@ class Command(BaseCommand):
             "dictionary_id": dictionary.id,
             "sync_records_per_second": round(statistics.median(sync_rates)),
             "sync_records_per_second_runs": [round(rate) for rate in sync_rates],
-            "api_writes_per_second_buffered": api["buffered"],
-            "api_writes_per_second_direct": api["direct"],
-            "api_buffered_to_direct": round(api["buffered"] / api["direct"], 2),
+            "api_writes_per_second_buffered": rates["buffered"],
+            "api_writes_per_second_direct": rates["direct"],
+            "api_bare_django_per_second": rates["bare"],
+            "api_buffered_to_direct": round(rates["buffered"] / rates["direct"], 2),
+            "api_buffered_to_bare": round(rates["buffered"] / rates["bare"], 3),
+            "api_requests": api["requests"],
+            "api_server": api["server"],
+            "api_load_generator": api["load_generator"],
             "service_writes_per_second_buffered": service_rate["buffered"],
             "service_writes_per_second_direct": service_rate["direct"],
             "db_statements_per_1000_writes_buffered": statements["buffered"],
