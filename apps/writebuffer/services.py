@@ -15,15 +15,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import models, transaction
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 
 from apps.writebuffer import metrics, records, sink
 from apps.writebuffer.cache import buffer_client
-from apps.writebuffer.connection import buffer_settings, log_key
+from apps.writebuffer.connection import buffer_settings, log_key, model_key
 from apps.writebuffer.entries import MAX_SEQ, version_of
+from apps.writebuffer.errors import BufferUnavailable
 from apps.writebuffer.registry import Policy, Registration, registration_for
 
 logger = logging.getLogger(__name__)
@@ -79,7 +81,12 @@ _UNLIMITED = 2**53
 
 
 def _append(
-    registration: Registration, partition: str, write_records: list[dict], *, limited: bool = True
+    registration: Registration,
+    partition: str,
+    write_records: list[dict],
+    *,
+    limited: bool = True,
+    fallback: bool = True,
 ) -> tuple[int | None, str]:
     """Append to the buffer; returns (version, "") or (None, why it must go to the database)."""
     try:
@@ -90,8 +97,11 @@ def _append(
             partition=partition,
             records=write_records,
             max_pending=buffer_settings()["MAX_PENDING_PER_MODEL"] if limited else _UNLIMITED,
+            hold_ids=registration.client_ids,
         )
     except RedisError as exc:
+        if not fallback:
+            raise BufferUnavailable(str(exc)) from exc
         logger.warning("write buffer unavailable (%s); writing through to the database", exc)
         return None, "redis_unavailable"
     if version is None:
@@ -111,14 +121,31 @@ def _version_above_log(registration: Registration) -> int:
     return version_of(info["last-generated-id"]) + 1
 
 
-def buffered_save_many(instances: Sequence[models.Model], *, validate: bool = True) -> list:
+def buffered_save_many(
+    instances: Sequence[models.Model],
+    *,
+    validate: bool = True,
+    created: bool | None = None,
+    fallback: bool = True,
+) -> list:
     """Create or update rows of one model; rows of one partition become one buffered write
-    (a whole register of marks is one Redis entry and one round trip)."""
+    (a whole register of marks is one Redis entry and one round trip).
+
+    ``created`` says what the caller already knows (all new rows, or all existing ones), so
+    ``auto_now_add`` fields get their value or keep it; None leaves it to each instance.
+    ``fallback=False`` is for writes decided under a ``partition_lock`` from the pending writes:
+    if the buffer's Redis goes away meanwhile, writing to the database instead could race
+    a write decided under a lock taken on a restarted Redis, so ``BufferUnavailable`` is raised
+    (the API answers 503) and nothing is written.
+    """
     if not instances:
         return []
     registration = registration_for(type(instances[0]))
     if len({instance.pk for instance in instances}) != len(instances):
         raise ValueError("buffered_save_many got the same row twice")
+    if created is not None:
+        for instance in instances:
+            instance._state.adding = created
     if validate:
         for instance in instances:
             _validate(instance)
@@ -132,7 +159,10 @@ def buffered_save_many(instances: Sequence[models.Model], *, validate: bool = Tr
         version_floor = 0
         for partition, group in by_partition.items():
             version, reason = _append(
-                registration, partition, [records.upsert_record(i) for i in group]
+                registration,
+                partition,
+                [records.upsert_record(i) for i in group],
+                fallback=fallback,
             )
             if version is None:
                 metrics.record_fallback(registration.label, reason, len(group))
@@ -153,16 +183,54 @@ def buffered_save_many(instances: Sequence[models.Model], *, validate: bool = Tr
             instance.version = max(next_version(), version_floor)
             rows.append({**records.upsert_record(instance), "v": instance.version})
         with transaction.atomic():
-            sink.upsert(registration.model, rows)
+            sink.upsert(registration.model, rows, partition_field=registration.partition_field)
+            if registration.on_stored is not None:
+                transaction.on_commit(lambda: registration.on_stored(rows))
         for instance in fallback:
             instance._state.adding = False
     return list(instances)
 
 
-def buffered_save(instance: models.Model, *, validate: bool = True) -> models.Model:
+def buffered_save(
+    instance: models.Model,
+    *,
+    validate: bool = True,
+    created: bool | None = None,
+    fallback: bool = True,
+) -> models.Model:
     """Create or update one row. Returns the instance, its ``id`` and ``version`` set."""
-    buffered_save_many([instance], validate=validate)
+    buffered_save_many([instance], validate=validate, created=created, fallback=fallback)
     return instance
+
+
+@contextmanager
+def partition_lock(model: type[models.Model], name: str, *, timeout: float = 30) -> Iterator[None]:
+    """Serialise the decisions one service makes from a part of a model's pending and stored
+    rows (one student's attempts at a homework, one register's marks).
+
+    The lock lives on the buffer's Redis, next to the log it protects (the read cache may evict
+    it), and is released if the holder dies (``timeout`` seconds). Without that Redis no such
+    decision is safe: ``BufferUnavailable`` (503).
+    """
+    registration = registration_for(model)
+    lock = buffer_client().redis.lock(
+        model_key(registration.label, f"lock:{name}"), timeout=timeout, blocking_timeout=timeout
+    )
+    try:
+        acquired = lock.acquire()
+    except RedisError as exc:
+        raise BufferUnavailable(str(exc)) from exc
+    if not acquired:
+        raise BufferUnavailable(f"lock {name} of {registration.label} stayed busy")
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except (RedisError, LockError):
+            # Redis went away (its restart dropped the lock) or the lock expired: either way
+            # nobody holds it for us any more, and what we wrote stands on its own.
+            logger.warning("write buffer: lock %s of %s was lost", name, registration.label)
 
 
 def buffered_delete(instance: models.Model) -> None:

@@ -138,8 +138,12 @@ def _apply(registration: Registration, entries: list[Entry]) -> None:
         if record["o"] == records.DELETE
     ]
     with transaction.atomic():
-        sink.upsert(model, upserts)
+        sink.upsert(model, upserts, partition_field=registration.partition_field)
         sink.delete(model, deletes)
+    if registration.on_stored is not None:
+        # After the commit and before the ack: a reader that no longer finds the write pending
+        # must not find a copy derived from the database as it was before.
+        registration.on_stored([*upserts, *({"k": str(pk)} for pk, _ in deletes)])
 
 
 def _pause_for_fault_test() -> None:
@@ -201,6 +205,8 @@ class _ModelSync:
             return
         _pause_for_fault_test()
         self.client.ack(self.label, decodable)
+        if self.registration.client_ids:
+            self.client.forget_ids(self.label, decodable)
         self.result.synced += sum(len(e.records) for e in decodable)
 
     def _process_row_by_row(self, entries: list[Entry]) -> None:
@@ -229,6 +235,8 @@ class _ModelSync:
             else:
                 succeeded.append(entry)
         self.client.ack(self.label, succeeded)
+        if self.registration.client_ids:
+            self.client.forget_ids(self.label, succeeded)
         self.result.synced += sum(len(e.records) for e in succeeded)
 
     def run(self, budget: int) -> ModelResult:
