@@ -5,6 +5,7 @@ every 4xx a client sees reads the same way, whether it came from a serializer, a
 check, a parser or a service.
 """
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -36,6 +37,8 @@ class ApplicationError(Exception):
         self.status_code = status_code
         self.fields = fields or {}
 
+
+logger = logging.getLogger(__name__)
 
 # Seconds a client is asked to wait before retrying while a backing service is away.
 RETRY_AFTER_SECONDS = 5
@@ -72,6 +75,7 @@ class ServiceUnavailableMiddleware:
         if reason is None:
             return None
         code, message = reason
+        logger.warning("%s: %s", code, exception)
         return service_unavailable(message, code)
 
 
@@ -96,6 +100,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(error_body("id_taken", "This id is already taken."), status=409)
     reason = _unavailable_reason(exc)
     if reason is not None:
+        logger.warning("%s: %s", reason[0], exc, exc_info=exc)
         return Response(
             error_body(*reason), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
         )

@@ -347,7 +347,7 @@ def submission_create(
                 current.is_current = False
                 writes.append(current)
             # One entry for both rows: the new version and the retired one land together.
-            buffered_save_many(writes, fallback=False)
+            buffered_save_many(writes, fallback=False, known=[homework, student])
     return submission, True
 
 
@@ -374,7 +374,6 @@ def submission_grade(
                 code="not_current",
                 status_code=409,
             )
-        current.homework = homework
         current.score = score.quantize(TWO_PLACES)
         current.final_score = late_adjusted_score(
             homework=homework, score=score, days_late=current.days_late
@@ -382,4 +381,4 @@ def submission_grade(
         current.feedback = feedback
         current.graded_by = grader
         current.graded_at = timezone.now()
-        return buffered_save(current, created=False, fallback=False)
+        return buffered_save(current, fallback=False, known=[homework])

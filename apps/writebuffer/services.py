@@ -54,6 +54,21 @@ def next_version() -> int:
         return _last_version
 
 
+def _attach_known(instances: Sequence[models.Model], known: Sequence[models.Model]) -> None:
+    """Give each instance's foreign keys the objects the caller already loaded (by model and
+    pk), so validating them (the same-school check) reads nothing from the database."""
+    by_key = {(type(obj)._meta.concrete_model, obj.pk): obj for obj in known}
+    for instance in instances:
+        for field in instance._meta.concrete_fields:
+            if not field.is_relation or field.is_cached(instance):
+                continue
+            obj = by_key.get(
+                (field.related_model._meta.concrete_model, field.value_from_object(instance))
+            )
+            if obj is not None:
+                field.set_cached_value(instance, obj)
+
+
 def _validate(instance: models.Model) -> None:
     # Foreign keys are left out: checking them costs a query per write, and the calling service
     # has already loaded (and permission-checked) the objects it links to.
@@ -127,12 +142,15 @@ def buffered_save_many(
     validate: bool = True,
     created: bool | None = None,
     fallback: bool = True,
+    known: Sequence[models.Model] = (),
 ) -> list:
     """Create or update rows of one model; rows of one partition become one buffered write
     (a whole register of marks is one Redis entry and one round trip).
 
     ``created`` says what the caller already knows (all new rows, or all existing ones), so
     ``auto_now_add`` fields get their value or keep it; None leaves it to each instance.
+    ``known`` are objects the caller already loaded (the homework, the student): the rows'
+    foreign keys to them are validated without reading them again.
     ``fallback=False`` is for writes decided under a ``partition_lock`` from the pending writes:
     if the buffer's Redis goes away meanwhile, writing to the database instead could race
     a write decided under a lock taken on a restarted Redis, so ``BufferUnavailable`` is raised
@@ -146,6 +164,7 @@ def buffered_save_many(
     if created is not None:
         for instance in instances:
             instance._state.adding = created
+    _attach_known(instances, known)
     if validate:
         for instance in instances:
             _validate(instance)
@@ -197,9 +216,12 @@ def buffered_save(
     validate: bool = True,
     created: bool | None = None,
     fallback: bool = True,
+    known: Sequence[models.Model] = (),
 ) -> models.Model:
     """Create or update one row. Returns the instance, its ``id`` and ``version`` set."""
-    buffered_save_many([instance], validate=validate, created=created, fallback=fallback)
+    buffered_save_many(
+        [instance], validate=validate, created=created, fallback=fallback, known=known
+    )
     return instance
 
 
