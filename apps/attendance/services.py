@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,7 +25,7 @@ from apps.attendance.models import (
 from apps.attendance.selectors import register_marks
 from apps.core.errors import ApplicationError
 from apps.users.models import Enrolment, School, SchoolClass, User
-from apps.writebuffer.services import buffered_save_many
+from apps.writebuffer.services import buffered_save_many, partition_lock
 
 MAX_PERIOD = 12
 
@@ -140,9 +139,12 @@ def _write_marks(
     students: dict[uuid.UUID, User],
     marked_by: User,
 ) -> MarkingResult:
-    # One marking of a register at a time, so each change records the code it really replaced.
-    with caches["default"].lock(f"attendance:register:{register.pk}", timeout=30):
-        current = {mark.student_id: mark for mark in register_marks(register=register)}
+    # One marking of a register at a time, so each change records the code it really replaced;
+    # the lock and the pending marks are on the buffer's Redis, and without it nothing is
+    # decided (503). The change log's chain of previous codes is also derived when it is read
+    # (``selectors.register_changes``), so a fault between the two writes cannot break it.
+    with partition_lock(AttendanceMark, str(register.pk)):
+        current = {mark.student_id: mark for mark in register_marks(register=register, strict=True)}
         new_marks: list[AttendanceMark] = []
         changes: list[AttendanceMarkChange] = []
         for item in marks:
@@ -178,8 +180,8 @@ def _write_marks(
             register.last_marked_at = timezone.now()
             register.last_marked_by = marked_by
             register.save(update_fields=["last_marked_at", "last_marked_by"])
-            buffered_save_many(new_marks)
-            buffered_save_many(changes)
+            buffered_save_many(new_marks, fallback=False)
+            buffered_save_many(changes, fallback=False)
     return MarkingResult(
         register=register, changed=len(new_marks), unchanged=len(marks) - len(new_marks)
     )
