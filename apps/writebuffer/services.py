@@ -226,17 +226,20 @@ def buffered_save(
 
 
 @contextmanager
-def partition_lock(model: type[models.Model], name: str, *, timeout: float = 30) -> Iterator[None]:
+def partition_lock(
+    model: type[models.Model], name: str, *, timeout: float = 10, wait: float = 8
+) -> Iterator[None]:
     """Serialise the decisions one service makes from a part of a model's pending and stored
     rows (one student's attempts at a homework, one register's marks).
 
     The lock lives on the buffer's Redis, next to the log it protects (the read cache may evict
-    it), and is released if the holder dies (``timeout`` seconds). Without that Redis no such
-    decision is safe: ``BufferUnavailable`` (503).
+    it), and expires ``timeout`` seconds after its holder died. Without that Redis, or after
+    ``wait`` seconds of waiting, no such decision is safe: ``BufferUnavailable`` (503 with
+    Retry-After, rather than a request left hanging).
     """
     registration = registration_for(model)
     lock = buffer_client().redis.lock(
-        model_key(registration.label, f"lock:{name}"), timeout=timeout, blocking_timeout=timeout
+        model_key(registration.label, f"lock:{name}"), timeout=timeout, blocking_timeout=wait
     )
     try:
         acquired = lock.acquire()
