@@ -174,7 +174,7 @@ def buffered_save_many(
             by_partition.setdefault(registration.partition_of_instance(instance), []).append(
                 instance
             )
-        fallback: list[models.Model] = []
+        direct: list[models.Model] = []
         version_floor = 0
         for partition, group in by_partition.items():
             version, reason = _append(
@@ -185,7 +185,7 @@ def buffered_save_many(
             )
             if version is None:
                 metrics.record_fallback(registration.label, reason, len(group))
-                fallback.extend(group)
+                direct.extend(group)
                 if reason != "redis_unavailable":
                     version_floor = _version_above_log(registration)
                 continue
@@ -193,19 +193,19 @@ def buffered_save_many(
                 instance.version = version
                 instance._state.adding = False
     else:
-        fallback, version_floor = list(instances), 0
-    if fallback:
+        direct, version_floor = list(instances), 0
+    if direct:
         # Also right after a Redis error mid-way: rewriting a row the buffer did get is harmless,
         # the newer version simply wins.
         rows = []
-        for instance in fallback:
+        for instance in direct:
             instance.version = max(next_version(), version_floor)
             rows.append({**records.upsert_record(instance), "v": instance.version})
         with transaction.atomic():
             sink.upsert(registration.model, rows, partition_field=registration.partition_field)
             if registration.on_stored is not None:
                 transaction.on_commit(lambda: registration.on_stored(rows))
-        for instance in fallback:
+        for instance in direct:
             instance._state.adding = False
     return list(instances)
 

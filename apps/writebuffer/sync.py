@@ -37,7 +37,7 @@ from django.db import (
 )
 from django.utils import timezone
 
-from apps.writebuffer import records, sink
+from apps.writebuffer import dictionaries, records, sink
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.connection import buffer_settings, global_key, log_key, stats_key
 from apps.writebuffer.entries import Entry
@@ -289,6 +289,7 @@ def sync_all(*, trigger: str = "schedule", max_records: int | None = None) -> Sy
             error="the worker stopped before the run finished; its entries were taken over",
         )
         run = SyncRun.objects.create(trigger=trigger)
+        dictionaries.dictionaries_mirror()  # decoding reads dictionaries from Redis only
         started = time.monotonic()
         result = SyncResult()
         error = ""
