@@ -95,23 +95,23 @@ def access_homework(
     if user.role == Role.STUDENT and not user.is_superuser and not with_attachments:
         # The same rule as ``homework_visible_to`` (own school, a class they are enrolled in),
         # from the read cache.
-        homework = _cached_homework(homework_id)
+        cached = _cached_homework(homework_id)
         if (
-            homework is None
-            or homework.school_id != user.school_id
-            or homework.school_class_id not in enrolled_class_ids(student_id=user.pk)
+            cached is None
+            or cached.school_id != user.school_id
+            or cached.school_class_id not in enrolled_class_ids(student_id=user.pk)
         ):
             raise not_found("Homework")
-        return homework
+        return cached
     homework = homework_visible_to(user).select_related(
         "school", "school_class", "subject", "assigned_by"
     )
     if with_attachments:
         homework = homework.prefetch_related("attachments")
-    homework = homework.filter(pk=homework_id).first()
-    if homework is None:
+    found = homework.filter(pk=homework_id).first()
+    if found is None:
         raise not_found("Homework")
-    return homework
+    return found
 
 
 def can_manage_homework(*, user: User, homework: Homework) -> bool:
@@ -274,7 +274,7 @@ def assignable_class_and_subject(
         errors["school_class"] = ["Not found."]
     if subject is None or (school_class and subject.school_id != school_class.school_id):
         errors["subject"] = ["Not found."]
-    if errors:
+    if errors or school_class is None or subject is None:
         raise ApplicationError("Some fields are not valid.", fields=errors)
     if not (user.is_superuser or user.role == Role.SCHOOL_ADMIN) and not teaches(
         teacher=user, school_class_id=school_class.pk, subject_id=subject.pk

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -152,11 +152,11 @@ def _attach(
             school=homework.school,
             homework=homework,
             name=name,
-            size_bytes=upload.size,
+            size_bytes=cast(int, upload.size),  # an uploaded file always has a size
             content_type=_content_type(name),
         )
         attachment.file.save(name, upload, save=False)
-        stored_paths.append(attachment.file.name)
+        stored_paths.append(cast(str, attachment.file.name))  # named by the save above
         attachment.full_clean()
         attachment.save(force_insert=True)
         created.append(attachment)
@@ -303,7 +303,8 @@ def submission_create(
         raise ApplicationError(
             "The cut-off has passed; no submission is accepted any more.",
             code=SubmissionStatus.REJECTED_AFTER_CUT_OFF,
-            fields={"cut_off_at": [timing.cut_off_at.isoformat()]},
+            # A rejection after the cut-off implies there is one.
+            fields={"cut_off_at": [cast(datetime, timing.cut_off_at).isoformat()]},
         )
 
     # One submission at a time per student and homework, so two quick taps cannot both become

@@ -35,7 +35,8 @@ def cached_user(user_id: uuid.UUID | str) -> User | None:
 
 
 class CachedUserJWTAuthentication(JWTAuthentication):
-    def get_user(self, validated_token: Token) -> User:
+    # simplejwt types get_user with a TypeVar bound to its user classes; ours returns our User.
+    def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
         try:
             user_id = validated_token[api_settings.USER_ID_CLAIM]
             uuid.UUID(str(user_id))

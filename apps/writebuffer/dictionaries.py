@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import cast
 
 import zstandard
 from django.db import transaction
@@ -42,7 +43,7 @@ def _load(dictionary_id: int) -> zstandard.ZstdCompressionDict | None:
     must never need the database. The sync re-mirrors any dictionary Redis lost
     (``dictionaries_mirror``) before it decodes anything."""
     try:
-        data = redis_client().get(_data_key(dictionary_id))
+        data = cast(bytes | None, redis_client().get(_data_key(dictionary_id)))
     except RedisError:
         logger.warning("could not read dictionary %s from Redis", dictionary_id)
         return None

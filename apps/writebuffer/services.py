@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
 
 from django.db import models, transaction
 from redis.exceptions import LockError, RedisError
@@ -26,6 +27,7 @@ from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.connection import buffer_settings, log_key, model_key
 from apps.writebuffer.entries import MAX_SEQ, version_of
 from apps.writebuffer.errors import BufferUnavailable
+from apps.writebuffer.models import BufferedModel
 from apps.writebuffer.registry import Policy, Registration, registration_for
 
 logger = logging.getLogger(__name__)
@@ -60,11 +62,12 @@ def _attach_known(instances: Sequence[models.Model], known: Sequence[models.Mode
     by_key = {(type(obj)._meta.concrete_model, obj.pk): obj for obj in known}
     for instance in instances:
         for field in instance._meta.concrete_fields:
-            if not field.is_relation or field.is_cached(instance):
+            if not isinstance(field, models.ForeignKey) or field.is_cached(instance):
                 continue
-            obj = by_key.get(
-                (field.related_model._meta.concrete_model, field.value_from_object(instance))
-            )
+            related = field.related_model
+            if not isinstance(related, type):
+                continue
+            obj = by_key.get((related._meta.concrete_model, field.value_from_object(instance)))
             if obj is not None:
                 field.set_cached_value(instance, obj)
 
@@ -136,14 +139,17 @@ def _version_above_log(registration: Registration) -> int:
     return version_of(info["last-generated-id"]) + 1
 
 
+M = TypeVar("M", bound=BufferedModel)
+
+
 def buffered_save_many(
-    instances: Sequence[models.Model],
+    instances: Sequence[M],
     *,
     validate: bool = True,
     created: bool | None = None,
     fallback: bool = True,
     known: Sequence[models.Model] = (),
-) -> list:
+) -> list[M]:
     """Create or update rows of one model; rows of one partition become one buffered write
     (a whole register of marks is one Redis entry and one round trip).
 
@@ -169,12 +175,12 @@ def buffered_save_many(
         for instance in instances:
             _validate(instance)
     if registration.policy == Policy.WRITE_BEHIND:
-        by_partition: dict[str, list[models.Model]] = {}
+        by_partition: dict[str, list[M]] = {}
         for instance in instances:
             by_partition.setdefault(registration.partition_of_instance(instance), []).append(
                 instance
             )
-        direct: list[models.Model] = []
+        direct: list[M] = []
         version_floor = 0
         for partition, group in by_partition.items():
             version, reason = _append(
@@ -203,21 +209,22 @@ def buffered_save_many(
             rows.append({**records.upsert_record(instance), "v": instance.version})
         with transaction.atomic():
             sink.upsert(registration.model, rows, partition_field=registration.partition_field)
-            if registration.on_stored is not None:
-                transaction.on_commit(lambda: registration.on_stored(rows))
+            on_stored = registration.on_stored
+            if on_stored is not None:
+                transaction.on_commit(lambda: on_stored(rows))
         for instance in direct:
             instance._state.adding = False
     return list(instances)
 
 
 def buffered_save(
-    instance: models.Model,
+    instance: M,
     *,
     validate: bool = True,
     created: bool | None = None,
     fallback: bool = True,
     known: Sequence[models.Model] = (),
-) -> models.Model:
+) -> M:
     """Create or update one row. Returns the instance, its ``id`` and ``version`` set."""
     buffered_save_many(
         [instance], validate=validate, created=created, fallback=fallback, known=known
@@ -258,7 +265,7 @@ def partition_lock(
             logger.warning("write buffer: lock %s of %s was lost", name, registration.label)
 
 
-def buffered_delete(instance: models.Model) -> None:
+def buffered_delete(instance: BufferedModel) -> None:
     """Delete a row. Until the sync runs, reads see a tombstone and hide the row."""
     registration = registration_for(type(instance))
     if registration.policy == Policy.WRITE_BEHIND:

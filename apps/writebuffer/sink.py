@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from django.db import connection, models
@@ -31,7 +31,8 @@ MAX_PARAMETERS = 30_000
 
 
 def _columns(model: type[models.Model]) -> list[models.Field]:
-    return [model._meta.pk, *payload_fields(model), model._meta.get_field("version")]
+    version = cast(models.Field, model._meta.get_field("version"))
+    return [model._meta.pk, *payload_fields(model), version]
 
 
 def _upsert_tail(
@@ -44,7 +45,9 @@ def _upsert_tail(
     if partition_field is not None:
         # A row never moves to another partition (another homework, another register, and so
         # another school): a write that tries is a client reusing an id that is not its own.
-        column = quote(model._meta.get_field(partition_field.removesuffix("_id")).column)
+        field = model._meta.get_field(partition_field.removesuffix("_id"))
+        assert isinstance(field, models.Field)
+        column = quote(str(field.column))
         same_owner = f" AND {table}.{column} IS NOT DISTINCT FROM EXCLUDED.{column}"
     return (
         f"ON CONFLICT ({names[0]}) DO UPDATE SET {updates} "

@@ -112,7 +112,7 @@ class LiveServer:
     def start(self) -> LiveServer:
         log = self.log_dir / f"server-{self.port}.log"
         self.log = log
-        self.process = subprocess.Popen(
+        self.process = process = subprocess.Popen(
             ["bash", "scripts/serve.sh", "web"],
             cwd=settings.BASE_DIR,
             env={
@@ -127,7 +127,7 @@ class LiveServer:
         )
 
         def answers() -> bool:
-            assert self.process.poll() is None, log.read_text()
+            assert process.poll() is None, log.read_text()
             try:
                 self.request("GET", "/api/v1/no-such-path/", timeout=2)
             except OSError:
