@@ -102,12 +102,14 @@ def class_to_mark(*, user: User, school_class_id: uuid.UUID) -> SchoolClass:
     return school_class
 
 
-def register_marks(*, register: Register) -> list[AttendanceMark]:
-    """Every mark of a register, pending ones included, in roll-call order (by name)."""
+def register_marks(*, register: Register, strict: bool = False) -> list[AttendanceMark]:
+    """Every mark of a register, pending ones included, in roll-call order (by name).
+    ``strict``: for a service deciding from it (an unreadable buffer raises, see the engine)."""
     marks = list_with_pending(
         AttendanceMark.objects.filter(register=register).select_related("student", "marked_by"),
         partitions=[register.pk],
         visible=lambda mark: mark.register_id == register.pk,
+        strict=strict,
     )
     prefetch_related_objects(marks, "student", "marked_by")
     marks.sort(key=lambda m: (m.student.last_name, m.student.first_name, m.student.username))
@@ -121,9 +123,15 @@ def register_changes(*, register: Register) -> list[AttendanceMarkChange]:
         ),
         partitions=[register.pk],
         visible=lambda change: change.register_id == register.pk,
-        sort_key=lambda change: change.changed_at,
-        reverse=True,
+        sort_key=lambda change: (change.changed_at, change.version),
     )
+    # Each change's previous code and note are the ones the change before it (of the same mark)
+    # set: derived here, so the chain holds whatever happened between the writes of a marking.
+    last: dict = {}
+    for change in changes:
+        change.previous_code, change.previous_note = last.get(change.mark_id, ("", ""))
+        last[change.mark_id] = (change.code, change.note)
+    changes.reverse()
     prefetch_related_objects(changes, "student", "changed_by")
     return changes
 

@@ -29,8 +29,7 @@ from apps.core.errors import ApplicationError
 from apps.events.services import event_publish
 from apps.events.types import Event, EventType
 from apps.users.models import Enrolment, School, SchoolClass, User
-from apps.writebuffer.cache import read_cache
-from apps.writebuffer.services import buffered_save_many
+from apps.writebuffer.services import buffered_save_many, partition_lock
 
 MAX_PERIOD = 12
 
@@ -144,9 +143,12 @@ def _write_marks(
     students: dict[uuid.UUID, User],
     marked_by: User,
 ) -> MarkingResult:
-    # One marking of a register at a time, so each change records the code it really replaced.
-    with read_cache().lock(f"attendance:register:{register.pk}", timeout=30):
-        current = {mark.student_id: mark for mark in register_marks(register=register)}
+    # One marking of a register at a time, so each change records the code it really replaced;
+    # the lock and the pending marks are on the buffer's Redis, and without it nothing is
+    # decided (503). The change log's chain of previous codes is also derived when it is read
+    # (``selectors.register_changes``), so a fault between the two writes cannot break it.
+    with partition_lock(AttendanceMark, str(register.pk)):
+        current = {mark.student_id: mark for mark in register_marks(register=register, strict=True)}
         new_marks: list[AttendanceMark] = []
         changes: list[AttendanceMarkChange] = []
         for item in marks:
@@ -182,8 +184,8 @@ def _write_marks(
             register.last_marked_at = timezone.now()
             register.last_marked_by = marked_by
             register.save(update_fields=["last_marked_at", "last_marked_by"])
-            buffered_save_many(new_marks)
-            buffered_save_many(changes)
+            buffered_save_many(new_marks, fallback=False)
+            buffered_save_many(changes, fallback=False)
             codes = {student_id: mark.code for student_id, mark in current.items()}
             codes.update({mark.student_id: mark.code for mark in new_marks})
             event_publish(

@@ -5,15 +5,19 @@ every 4xx a client sees reads the same way, whether it came from a serializer, a
 check, a parser or a service.
 """
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
+
+from apps.writebuffer.errors import BufferUnavailable, IdTaken
 
 
 class ApplicationError(Exception):
@@ -34,6 +38,47 @@ class ApplicationError(Exception):
         self.fields = fields or {}
 
 
+logger = logging.getLogger(__name__)
+
+# Seconds a client is asked to wait before retrying while a backing service is away.
+RETRY_AFTER_SECONDS = 5
+
+
+def service_unavailable(message: str, code: str = "service_unavailable") -> JsonResponse:
+    response = JsonResponse(error_body(code, message), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _unavailable_reason(exc: BaseException) -> tuple[str, str] | None:
+    """(code, message) when ``exc`` means a backing service is away rather than a bug."""
+    if isinstance(exc, BufferUnavailable):
+        return "buffer_unavailable", "The write buffer is unavailable; retry shortly."
+    if isinstance(exc, (OperationalError, InterfaceError)) or type(exc).__name__ == "PoolTimeout":
+        return "database_unavailable", "The database is unavailable; retry shortly."
+    return None
+
+
+class ServiceUnavailableMiddleware:
+    """Database or buffer outages answer 503 with ``Retry-After`` on every path, not a 500: the
+    client did nothing wrong and should simply try again (DRF views get the same from
+    ``api_exception_handler``; this covers pages, the admin and middleware)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        reason = _unavailable_reason(exception)
+        if reason is None:
+            return None
+        code, message = reason
+        logger.warning("%s: %s", code, exception)
+        return service_unavailable(message, code)
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
@@ -51,6 +96,14 @@ def _flatten_fields(detail: Any) -> dict[str, Any]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, IdTaken):
+        return Response(error_body("id_taken", "This id is already taken."), status=409)
+    reason = _unavailable_reason(exc)
+    if reason is not None:
+        logger.warning("%s: %s", reason[0], exc, exc_info=exc)
+        return Response(
+            error_body(*reason), status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     if isinstance(exc, Http404):

@@ -1,8 +1,8 @@
 """``/healthz/``: is every service this deployment depends on reachable and safe?
 
-The write buffer's Redis is also checked for settings that would lose acknowledged writes: without
-an append-only file a restart loses the buffer, and an evicting ``maxmemory-policy`` lets Redis drop
-unsynced entries under memory pressure. Either makes the deployment unhealthy.
+The write buffer's Redis is also checked for settings that would lose acknowledged writes (the
+engine's own rules, ``writebuffer.status.buffer_durability_problems``); any makes the deployment
+unhealthy.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django_redis import get_redis_connection
 from kombu import Connection
+
+from apps.writebuffer.status import buffer_durability_problems
 
 
 def check_database() -> dict[str, Any]:
@@ -33,23 +35,9 @@ def check_cache_redis() -> dict[str, Any]:
         return {"ok": False, "error": str(exc)}
 
 
-def buffer_redis_durability(info_persistence: dict, info_memory: dict) -> list[str]:
-    """Reasons this Redis could lose buffered writes (empty when it is safe)."""
-    problems = []
-    if not int(info_persistence.get("aof_enabled", 0)):
-        problems.append("append-only file is off: a restart would lose buffered writes")
-    policy = info_memory.get("maxmemory_policy", "noeviction")
-    if policy != "noeviction":
-        problems.append(
-            f"maxmemory-policy is {policy}: Redis may evict unsynced writes (use noeviction)"
-        )
-    return problems
-
-
 def check_buffer_redis() -> dict[str, Any]:
     try:
-        client = get_redis_connection("writebuffer")
-        problems = buffer_redis_durability(client.info("persistence"), client.info("memory"))
+        problems = buffer_durability_problems()
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "error": str(exc)}
     return {"ok": not problems, "durable": not problems, "problems": problems}

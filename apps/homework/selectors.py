@@ -12,11 +12,12 @@ from collections.abc import Callable
 
 from django.db.models import QuerySet, prefetch_related_objects
 
+from apps.core.cachefirst import cache_first, invalidate
 from apps.core.errors import ApplicationError
 from apps.homework.models import Extension, Homework, HomeworkAttachment, Submission
 from apps.users.models import GuardianLink, Role, SchoolClass, Subject, User
-from apps.users.selectors import classes_visible_to, teaches
-from apps.writebuffer.selectors import get_with_pending, list_with_pending
+from apps.users.selectors import classes_visible_to, enrolled_class_ids, teaches
+from apps.writebuffer.selectors import get_with_pending, list_with_pending, pending_partition_of
 
 
 def not_found(what: str) -> ApplicationError:
@@ -42,9 +43,66 @@ def homework_list(
     return homework.prefetch_related("attachments").order_by("-due_at", "title")
 
 
+# --- cache-first reads a student's submission is decided from ------------------------------
+# Submitting must keep working while PostgreSQL is away (the write itself goes to the buffer),
+# so what it checks comes from the read cache, invalidated whenever its source changes
+# (``invalidate_*`` below, called from the models' save and delete signals and the sync).
+def _homework_key(homework_id: uuid.UUID) -> str:
+    return f"homework:{homework_id}"
+
+
+def _extension_key(homework_id: uuid.UUID, student_id: uuid.UUID) -> str:
+    return f"homework:{homework_id}:extension:{student_id}"
+
+
+def _stored_submissions_key(homework_id: uuid.UUID | str, student_id: uuid.UUID | str) -> str:
+    return f"homework:{homework_id}:submissions:{student_id}"
+
+
+def invalidate_homework(homework_id: uuid.UUID) -> None:
+    invalidate([_homework_key(homework_id)])
+
+
+def invalidate_extension(homework_id: uuid.UUID, student_id: uuid.UUID) -> None:
+    invalidate([_extension_key(homework_id, student_id)])
+
+
+def invalidate_stored_submissions(records: list[dict]) -> None:
+    """Called by the write buffer once submissions are in the database (see ``apps.py``)."""
+    invalidate(
+        {
+            _stored_submissions_key(fields["homework_id"], fields["student_id"])
+            for fields in (record.get("f") for record in records)
+            if fields
+        }
+    )
+
+
+def _cached_homework(homework_id: uuid.UUID) -> Homework | None:
+    return cache_first(
+        _homework_key(homework_id),
+        lambda: (
+            Homework.objects.select_related("school", "school_class", "subject", "assigned_by")
+            .filter(pk=homework_id)
+            .first()
+        ),
+    )
+
+
 def access_homework(
     *, user: User, homework_id: uuid.UUID, with_attachments: bool = False
 ) -> Homework:
+    if user.role == Role.STUDENT and not user.is_superuser and not with_attachments:
+        # The same rule as ``homework_visible_to`` (own school, a class they are enrolled in),
+        # from the read cache.
+        cached = _cached_homework(homework_id)
+        if (
+            cached is None
+            or cached.school_id != user.school_id
+            or cached.school_class_id not in enrolled_class_ids(student_id=user.pk)
+        ):
+            raise not_found("Homework")
+        return cached
     homework = homework_visible_to(user).select_related(
         "school", "school_class", "subject", "assigned_by"
     )
@@ -85,7 +143,10 @@ def access_attachment(*, user: User, homework_id: uuid.UUID, attachment_id: uuid
 
 
 def extension_for(*, homework: Homework, student_id: uuid.UUID) -> Extension | None:
-    return Extension.objects.filter(homework=homework, student_id=student_id).first()
+    return cache_first(
+        _extension_key(homework.pk, student_id),
+        lambda: Extension.objects.filter(homework=homework, student_id=student_id).first(),
+    )
 
 
 def extension_list(*, homework: Homework) -> QuerySet[Extension]:
@@ -148,15 +209,22 @@ def submission_list(
 def student_submissions(*, homework: Homework, student_id: uuid.UUID) -> list[Submission]:
     """Every version of one student's work on a homework, pending ones included, newest first.
 
-    For the services: not scoped to a caller (the caller's service has already checked access).
+    For the services, which decide the next write from it: not scoped to a caller (the service
+    has already checked access); an unreadable buffer raises rather than answer without the
+    pending versions; stored versions come cache-first (the sync invalidates them).
     """
+    stored = Submission.objects.filter(homework=homework, student_id=student_id)
     return list_with_pending(
-        Submission.objects.filter(homework=homework, student_id=student_id),
+        stored,
         partitions=[homework.pk],
         visible=lambda s: s.student_id == student_id,
         sort_key=lambda s: s.attempt,
         reverse=True,
         match={"student_id": student_id},
+        strict=True,
+        stored=lambda: cache_first(
+            _stored_submissions_key(homework.pk, student_id), lambda: list(stored)
+        ),
     )
 
 
@@ -178,24 +246,19 @@ def access_submission(*, user: User, homework: Homework, submission_id: uuid.UUI
     return submission
 
 
-def find_submission(*, submission_id: uuid.UUID, homework: Homework) -> Submission | None:
-    """A submission by id, stored anywhere or pending on this homework; not for display.
+def find_submission(*, submission_id: uuid.UUID) -> Submission | None:
+    """A submission by id, pending in any homework or stored in any school; not for display.
 
     A client may choose a submission's id. Before accepting one, the service must know whether it
-    is already taken: the buffer's upsert would otherwise overwrite that row. Stored rows of every
-    school are checked (one indexed query); pending ones only on this homework, since searching
-    every homework's pending writes grows with the buffer. An id reused across two homeworks
-    within one sync interval is therefore not caught here (ids are random UUIDs; a client can only
-    reuse one it was given for its own work).
+    is already taken: the buffer's upsert would otherwise overwrite that row. The write buffer
+    keeps an index of every pending submission's id (see ``apps.py``), so this is one Redis
+    lookup, then the pending write itself or one indexed query.
     """
-    stored_homework = (
-        Submission.objects.filter(pk=submission_id).values_list("homework_id", flat=True).first()
-    )
+    partition = pending_partition_of(Submission, submission_id)
+    if partition is None:
+        return Submission.objects.filter(pk=submission_id).first()
     return get_with_pending(
-        Submission.objects.all(),
-        submission_id,
-        visible=lambda s: True,
-        partition=str(stored_homework or homework.pk),
+        Submission.objects.all(), submission_id, visible=lambda s: True, partition=partition
     )
 
 

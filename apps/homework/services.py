@@ -39,9 +39,9 @@ from apps.homework.models import (
     SubmissionStatus,
 )
 from apps.homework.selectors import extension_for, find_submission, student_submissions
-from apps.users.models import Enrolment, SchoolClass, Subject, User
-from apps.writebuffer.cache import read_cache
-from apps.writebuffer.services import buffered_save, buffered_save_many
+from apps.users.models import SchoolClass, Subject, User
+from apps.users.selectors import enrolled_class_ids
+from apps.writebuffer.services import buffered_save, buffered_save_many, partition_lock
 
 TWO_PLACES = Decimal("0.01")
 
@@ -315,16 +315,14 @@ def submission_create(
     """
     files = files or []
     if submission_id is not None:
-        existing = find_submission(submission_id=submission_id, homework=homework)
+        existing = find_submission(submission_id=submission_id)
         if existing is not None:
             if existing.homework_id != homework.pk or existing.student_id != student.pk:
                 raise ApplicationError(
                     "This id is already taken.", code="id_taken", status_code=409
                 )
             return existing, False
-    if not Enrolment.objects.filter(
-        student=student, school_class_id=homework.school_class_id
-    ).exists():
+    if homework.school_class_id not in enrolled_class_ids(student_id=student.pk):
         raise ApplicationError(
             "Only students of this class can submit.", code="permission_denied", status_code=403
         )
@@ -349,8 +347,9 @@ def submission_create(
         )
 
     # One submission at a time per student and homework, so two quick taps cannot both become
-    # the same attempt number.
-    with read_cache().lock(f"homework:submit:{homework.pk}:{student.pk}", timeout=30):
+    # the same attempt number; without the buffer's Redis (which holds the lock and the pending
+    # versions) nothing is decided: 503.
+    with partition_lock(Submission, f"{homework.pk}:{student.pk}"):
         versions = student_submissions(homework=homework, student_id=student.pk)
         current = next((version for version in versions if version.is_current), None)
         if current is not None:
@@ -385,10 +384,10 @@ def submission_create(
             )
             writes = [submission]
             if current is not None:
-                current.homework, current.student = homework, student
                 current.is_current = False
                 writes.append(current)
-            buffered_save_many(writes)
+            # One entry for both rows: the new version and the retired one land together.
+            buffered_save_many(writes, fallback=False, known=[homework, student])
     # The buffer holds the write now: safe to tell the class's teachers and the student's views.
     event_publish(_submission_event(EventType.SUBMISSION_RECEIVED, submission, actor=student))
     return submission, True
@@ -408,7 +407,7 @@ def submission_grade(
             f"The score must be between 0 and {homework.max_score}.",
             fields={"score": [f"Must be between 0 and {homework.max_score}."]},
         )
-    with read_cache().lock(f"homework:submit:{homework.pk}:{submission.student_id}", timeout=30):
+    with partition_lock(Submission, f"{homework.pk}:{submission.student_id}"):
         versions = student_submissions(homework=homework, student_id=submission.student_id)
         current = next((version for version in versions if version.pk == submission.pk), None)
         if current is None or not current.is_current:
@@ -417,7 +416,6 @@ def submission_grade(
                 code="not_current",
                 status_code=409,
             )
-        current.homework = homework
         current.score = score.quantize(TWO_PLACES)
         current.final_score = late_adjusted_score(
             homework=homework, score=score, days_late=current.days_late
@@ -425,6 +423,6 @@ def submission_grade(
         current.feedback = feedback
         current.graded_by = grader
         current.graded_at = timezone.now()
-        graded = buffered_save(current)
+        graded = buffered_save(current, fallback=False, known=[homework])
     event_publish(_submission_event(EventType.SUBMISSION_GRADED, graded, actor=grader))
     return graded

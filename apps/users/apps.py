@@ -10,3 +10,6 @@ class UsersConfig(AppConfig):
         from apps.users import schema, user_cache  # noqa: F401 (schema registers an extension)
 
         user_cache.connect_invalidation()
+        from apps.users import signals
+
+        signals.connect()

@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 
+from apps.core.cachefirst import cache_first, invalidate
 from apps.users.models import Enrolment, GuardianLink, Role, SchoolClass, TeacherAssignment, User
+
+
+def _enrolled_key(student_id: uuid.UUID) -> str:
+    return f"enrolled:{student_id}"
+
+
+def invalidate_enrolments(student_id: uuid.UUID) -> None:
+    invalidate([_enrolled_key(student_id)])
+
+
+def enrolled_class_ids(*, student_id: uuid.UUID) -> frozenset[uuid.UUID]:
+    """The classes a student is enrolled in, cache-first (invalidated on every enrolment
+    change), for what a student may touch while PostgreSQL is away."""
+    return cache_first(
+        _enrolled_key(student_id),
+        lambda: frozenset(
+            Enrolment.objects.filter(student_id=student_id).values_list(
+                "school_class_id", flat=True
+            )
+        ),
+    )
 
 
 def user_get_me(*, user: User) -> User:

@@ -31,7 +31,8 @@ from redis.exceptions import ResponseError
 
 from apps.writebuffer import connection as keys
 from apps.writebuffer.entries import Entry, decoded_entries, entry_time, unpack_ref, version_of
-from apps.writebuffer.lua import ACK, APPEND, DEAD_LETTER, DEAD_RETRY
+from apps.writebuffer.errors import IdTaken
+from apps.writebuffer.lua import ACK, APPEND, DEAD_LETTER, DEAD_RETRY, FORGET_IDS
 
 # A stream range as the buffer's connections return it: they never decode responses, which
 # redis-py's annotations cannot express (they say ``bytes | str`` for every reply).
@@ -75,26 +76,45 @@ class WriteBufferClient(DefaultClient):
                 "ack": client.register_script(ACK),
                 "dead_letter": client.register_script(DEAD_LETTER),
                 "dead_retry": client.register_script(DEAD_RETRY),
+                "forget_ids": client.register_script(FORGET_IDS),
             }
         return self._scripts[name]
 
     # --- writing ------------------------------------------------------------------------------
     def append(
-        self, *, label: str, partition: str, records: list[dict[str, Any]], max_pending: int
+        self,
+        *,
+        label: str,
+        partition: str,
+        records: list[dict[str, Any]],
+        max_pending: int,
+        hold_ids: bool = False,
     ) -> tuple[int | None, int]:
         """Append one write request (rows of one partition, distinct pks).
 
-        Returns (version, pending entries); version None means the log is over its limit.
+        Returns (version, pending entries); version None means the log is over its limit. With
+        ``hold_ids`` the rows' ids go into the model's id index, and an id pending in another
+        partition raises ``IdTaken`` (nothing is appended).
         """
         raw = self._serializer.dumps({"p": partition, "r": records})
-        entry_id, pending = self._script("append")(
+        entry_id, pending, *taken = self._script("append")(
             keys=[
                 keys.log_key(label),
                 keys.index_key(label, partition),
                 keys.model_key(label, "stats"),
+                keys.ids_key(label),
             ],
-            args=[self._compressor.compress(raw), max_pending, len(raw), len(records)],
+            args=[
+                self._compressor.compress(raw),
+                max_pending,
+                len(raw),
+                len(records),
+                partition,
+                *((record["k"] for record in records) if hold_ids else ()),
+            ],
         )
+        if taken:
+            raise IdTaken(taken[0].decode())
         if entry_id:
             decoded_entries.put(label, entry_id.decode(), self._serializer.loads(raw))
         return (version_of(entry_id) if entry_id else None), int(pending)
@@ -223,6 +243,24 @@ class WriteBufferClient(DefaultClient):
                 args=args,
             )
         )
+
+    def forget_ids(self, label: str, entries: list[Entry]) -> None:
+        """Drop the id-index claims of entries now in the database (or dead-lettered)."""
+        args: list[str] = []
+        for entry in entries:
+            claim = f"{entry.partition} {entry.entry_id}"
+            for record in entry.records if entry.payload is not None else ():
+                args.extend([record["k"], claim])
+        if args:
+            self._script("forget_ids")(keys=[keys.ids_key(label)], args=args)
+
+    def owner_of(self, label: str, pk: str) -> str | None:
+        """The partition holding a pending write of this row id, if the model keeps an id index."""
+        claim = self.redis.hget(keys.ids_key(label), pk)
+        if not claim:
+            return None
+        text = claim.decode() if isinstance(claim, bytes) else str(claim)
+        return text.split(" ", 1)[0]
 
     def release(self, label: str, consumer: str, entries: list[Entry]) -> None:
         """Hand entries back unacknowledged, marked idle for long, so the next run's XAUTOCLAIM

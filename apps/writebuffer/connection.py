@@ -43,6 +43,10 @@ def index_pattern(label: str) -> str:
     return model_key(label, "ix:*")
 
 
+def ids_key(label: str) -> str:
+    return model_key(label, "ids")
+
+
 def dead_key(label: str) -> str:
     return model_key(label, "dead")
 

@@ -39,19 +39,35 @@ def _data_key(dictionary_id: int) -> str:
 
 
 def _load(dictionary_id: int) -> zstandard.ZstdCompressionDict | None:
-    data: bytes | None = None
+    """From the buffer's Redis only: decoding a payload (a buffered write, a read-cache value)
+    must never need the database. The sync re-mirrors any dictionary Redis lost
+    (``dictionaries_mirror``) before it decodes anything."""
     try:
         data = cast(bytes | None, redis_client().get(_data_key(dictionary_id)))
     except RedisError:
         logger.warning("could not read dictionary %s from Redis", dictionary_id)
-    if data is None:
-        row = CompressionDictionary.objects.filter(pk=dictionary_id).values_list("data", flat=True)
-        data = bytes(row[0]) if row else None
+        return None
     if data is None:
         return None
     dictionary = zstandard.ZstdCompressionDict(data)
     dictionary.precompute_compress(level=3)
     return dictionary
+
+
+def dictionaries_mirror() -> int:
+    """Copy every stored dictionary Redis does not hold (after a Redis restart without its
+    data, say) back into it. Returns how many were copied."""
+    client = redis_client()
+    ids = list(CompressionDictionary.objects.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+    pipe = client.pipeline(transaction=False)
+    for dictionary_id in ids:
+        pipe.exists(_data_key(dictionary_id))
+    missing = [i for i, present in zip(ids, pipe.execute(), strict=True) if not present]
+    for row in CompressionDictionary.objects.filter(pk__in=missing).only("pk", "data"):
+        client.set(_data_key(row.pk), bytes(row.data))
+    return len(missing)
 
 
 def dictionary_by_id(dictionary_id: int) -> zstandard.ZstdCompressionDict:

@@ -11,21 +11,42 @@ local function pack(id)
 end
 """
 
-# Append one write request; refuses (returns false) when the log is over the pending limit.
-# KEYS: log, partition index, stats; ARGV: payload, max pending, raw bytes, records.
+# Append one write request; refuses (returns false) when the log is over the pending limit, and
+# (returns false plus the id) when one of the given row ids is pending in another partition.
+# KEYS: log, partition index, stats, ids; ARGV: payload, max pending, raw bytes, records,
+# partition, then the ids to hold in the id index (models whose ids clients choose).
+# The id index maps a row id to "<partition> <entry id>" of its newest pending write.
 APPEND = (
     _PACK
     + """
 local pending = redis.call('XLEN', KEYS[1])
+for i = 6, #ARGV do
+  local owner = redis.call('HGET', KEYS[4], ARGV[i])
+  if owner and string.match(owner, '^(%S+)') ~= ARGV[5] then return {false, pending, ARGV[i]} end
+end
 if pending >= tonumber(ARGV[2]) then return {false, pending} end
 local id = redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
 redis.call('SADD', KEYS[2], pack(id))
+for i = 6, #ARGV do redis.call('HSET', KEYS[4], ARGV[i], ARGV[5] .. ' ' .. id) end
 redis.call('HINCRBY', KEYS[3], 'raw_bytes', ARGV[3])
 redis.call('HINCRBY', KEYS[3], 'encoded_bytes', string.len(ARGV[1]))
 redis.call('HINCRBY', KEYS[3], 'pending_records', ARGV[4])
 return {id, pending + 1}
 """
 )
+
+# Forget row ids whose newest pending write was an acknowledged (or dead-lettered) entry: the
+# row is in the database now, where the stored-row check finds it. A newer pending write of the
+# same row keeps its own claim.
+# KEYS: ids; ARGV: (row id, "<partition> <entry id>") pairs.
+FORGET_IDS = """
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return 1
+"""
 
 # Acknowledge entries whose rows are committed: XACK, XDEL, forget failures and index membership.
 # KEYS: log, failures, stats, then one index key per entry; ARGV: group, (id, records) pairs.

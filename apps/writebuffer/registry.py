@@ -6,12 +6,22 @@ A domain app registers its model once, in its ``AppConfig.ready``::
 
 ``partition_field`` names the field that read-your-writes groups pending records by (the list a
 person usually looks at: the submissions of one homework, the marks of one register), so that a
-list read looks only at the pending records of the lists it shows.
+list read looks only at the pending records of the lists it shows. A row belongs to its
+partition for good: the sync never moves a stored row to another one.
+
+``client_ids=True`` is for models whose ids clients may choose: the buffer then keeps an index of
+every pending row's id and its partition, so an id already pending elsewhere (another homework,
+another school) is refused when it is appended, not discovered when the sync overwrites a row.
+
+``on_stored`` is called with the records (``k``, ``f``) just committed to the database, by the sync
+and by write-through writes: the owner of anything derived from stored rows (a cache) drops it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -30,6 +40,8 @@ class Registration:
     model: type[BufferedModel]
     policy: Policy
     partition_field: str | None
+    client_ids: bool = False
+    on_stored: Callable[[list[dict]], None] | None = None
 
     @property
     def label(self) -> str:
@@ -54,7 +66,12 @@ _registry: dict[str, Registration] = {}
 
 
 def register(
-    model: type[models.Model], *, policy: Policy | str, partition_field: str | None = None
+    model: type[models.Model],
+    *,
+    policy: Policy | str,
+    partition_field: str | None = None,
+    client_ids: bool = False,
+    on_stored: Callable[[list[dict]], None] | None = None,
 ) -> Registration:
     if not issubclass(model, BufferedModel):
         raise TypeError(f"{model.__name__} must inherit BufferedModel to be buffered")
@@ -64,17 +81,20 @@ def register(
     # "quizzes.answer=write_through"), without a release; benchmarks use it to compare both.
     overrides = settings.WRITE_BUFFER.get("POLICY_OVERRIDES") or {}
     policy = overrides.get(model._meta.label_lower, policy)
-    registration = Registration(model=model, policy=Policy(policy), partition_field=partition_field)
+    registration = Registration(
+        model=model,
+        policy=Policy(policy),
+        partition_field=partition_field,
+        client_ids=client_ids,
+        on_stored=on_stored,
+    )
     _registry[registration.label] = registration
     return registration
 
 
 def set_policy(model: type[models.Model], policy: Policy | str) -> Registration:
     """Change a model's policy at run time (used by the benchmark to compare both)."""
-    current = registration_for(model)
-    registration = Registration(
-        model=current.model, policy=Policy(policy), partition_field=current.partition_field
-    )
+    registration = dataclasses.replace(registration_for(model), policy=Policy(policy))
     _registry[registration.label] = registration
     return registration
 

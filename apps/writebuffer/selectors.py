@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from apps.writebuffer import records
 from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.errors import BufferUnavailable
 from apps.writebuffer.models import BufferedModel
 from apps.writebuffer.registry import registration_for
 
@@ -90,13 +91,16 @@ def list_with_pending(
     sort_key: Callable[[M], Any] | None = None,
     reverse: bool = False,
     match: dict[str, Any] | None = None,
+    strict: bool = False,
+    stored: Callable[[], Iterable[M]] | None = None,
 ) -> list[M]:
     """The queryset's rows merged with pending writes of the given partitions.
 
     Pending rows only appear if ``visible(row)``; database rows are those of ``queryset``.
     ``match`` (attname -> value, e.g. ``{"student_id": ...}``) optionally skips pending rows
     whose stored values differ before they are turned into model instances; ``visible`` must
-    imply it.
+    imply it. A read that a write will be decided from passes ``strict``: an unreadable buffer
+    then raises ``BufferUnavailable`` rather than answering with the database's copy alone.
     """
     registration = registration_for(queryset.model)
     try:
@@ -104,10 +108,25 @@ def list_with_pending(
             registration.label, [str(p) for p in partitions]
         )
     except RedisError as exc:
+        if strict:
+            raise BufferUnavailable(str(exc)) from exc
         logger.warning("write buffer unreadable (%s); serving the database's copy", exc)
         pending = {}
-    rows = {str(row.pk): row for row in queryset}
+    # Pending first, then the database (see the module docstring): ``stored`` (a cache-first
+    # read of the queryset's rows) is called only now.
+    rows = {str(row.pk): row for row in (stored() if stored is not None else queryset)}
     merged = list(_merge(rows, pending, queryset.model, visible, match).values())
     if sort_key is not None:
         merged.sort(key=sort_key, reverse=reverse)
     return merged
+
+
+def pending_partition_of(model: type[models.Model], pk: uuid.UUID | str) -> str | None:
+    """The partition of a pending write of row ``pk`` (models registered with ``client_ids``),
+    or None. Raises ``BufferUnavailable`` when the buffer cannot be read: whether an id is free
+    cannot be decided without it."""
+    registration = registration_for(model)
+    try:
+        return buffer_client().owner_of(registration.label, str(pk))
+    except RedisError as exc:
+        raise BufferUnavailable(str(exc)) from exc

@@ -15,16 +15,18 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.db import models, transaction
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 
 from apps.writebuffer import metrics, records, sink
 from apps.writebuffer.cache import buffer_client
-from apps.writebuffer.connection import buffer_settings, log_key
+from apps.writebuffer.connection import buffer_settings, log_key, model_key
 from apps.writebuffer.entries import MAX_SEQ, version_of
+from apps.writebuffer.errors import BufferUnavailable
 from apps.writebuffer.models import BufferedModel
 from apps.writebuffer.registry import Policy, Registration, registration_for
 
@@ -54,6 +56,22 @@ def next_version() -> int:
         return _last_version
 
 
+def _attach_known(instances: Sequence[models.Model], known: Sequence[models.Model]) -> None:
+    """Give each instance's foreign keys the objects the caller already loaded (by model and
+    pk), so validating them (the same-school check) reads nothing from the database."""
+    by_key = {(type(obj)._meta.concrete_model, obj.pk): obj for obj in known}
+    for instance in instances:
+        for field in instance._meta.concrete_fields:
+            if not isinstance(field, models.ForeignKey) or field.is_cached(instance):
+                continue
+            related = field.related_model
+            if not isinstance(related, type):
+                continue
+            obj = by_key.get((related._meta.concrete_model, field.value_from_object(instance)))
+            if obj is not None:
+                field.set_cached_value(instance, obj)
+
+
 def _validate(instance: models.Model) -> None:
     # Foreign keys are left out: checking them costs a query per write, and the calling service
     # has already loaded (and permission-checked) the objects it links to.
@@ -81,7 +99,12 @@ _UNLIMITED = 2**53
 
 
 def _append(
-    registration: Registration, partition: str, write_records: list[dict], *, limited: bool = True
+    registration: Registration,
+    partition: str,
+    write_records: list[dict],
+    *,
+    limited: bool = True,
+    fallback: bool = True,
 ) -> tuple[int | None, str]:
     """Append to the buffer; returns (version, "") or (None, why it must go to the database)."""
     try:
@@ -92,8 +115,11 @@ def _append(
             partition=partition,
             records=write_records,
             max_pending=buffer_settings()["MAX_PENDING_PER_MODEL"] if limited else _UNLIMITED,
+            hold_ids=registration.client_ids,
         )
     except RedisError as exc:
+        if not fallback:
+            raise BufferUnavailable(str(exc)) from exc
         logger.warning("write buffer unavailable (%s); writing through to the database", exc)
         return None, "redis_unavailable"
     if version is None:
@@ -116,14 +142,35 @@ def _version_above_log(registration: Registration) -> int:
 M = TypeVar("M", bound=BufferedModel)
 
 
-def buffered_save_many(instances: Sequence[M], *, validate: bool = True) -> list[M]:
+def buffered_save_many(
+    instances: Sequence[M],
+    *,
+    validate: bool = True,
+    created: bool | None = None,
+    fallback: bool = True,
+    known: Sequence[models.Model] = (),
+) -> list[M]:
     """Create or update rows of one model; rows of one partition become one buffered write
-    (a whole register of marks is one Redis entry and one round trip)."""
+    (a whole register of marks is one Redis entry and one round trip).
+
+    ``created`` says what the caller already knows (all new rows, or all existing ones), so
+    ``auto_now_add`` fields get their value or keep it; None leaves it to each instance.
+    ``known`` are objects the caller already loaded (the homework, the student): the rows'
+    foreign keys to them are validated without reading them again.
+    ``fallback=False`` is for writes decided under a ``partition_lock`` from the pending writes:
+    if the buffer's Redis goes away meanwhile, writing to the database instead could race
+    a write decided under a lock taken on a restarted Redis, so ``BufferUnavailable`` is raised
+    (the API answers 503) and nothing is written.
+    """
     if not instances:
         return []
     registration = registration_for(type(instances[0]))
     if len({instance.pk for instance in instances}) != len(instances):
         raise ValueError("buffered_save_many got the same row twice")
+    if created is not None:
+        for instance in instances:
+            instance._state.adding = created
+    _attach_known(instances, known)
     if validate:
         for instance in instances:
             _validate(instance)
@@ -133,15 +180,18 @@ def buffered_save_many(instances: Sequence[M], *, validate: bool = True) -> list
             by_partition.setdefault(registration.partition_of_instance(instance), []).append(
                 instance
             )
-        fallback: list[M] = []
+        direct: list[M] = []
         version_floor = 0
         for partition, group in by_partition.items():
             version, reason = _append(
-                registration, partition, [records.upsert_record(i) for i in group]
+                registration,
+                partition,
+                [records.upsert_record(i) for i in group],
+                fallback=fallback,
             )
             if version is None:
                 metrics.record_fallback(registration.label, reason, len(group))
-                fallback.extend(group)
+                direct.extend(group)
                 if reason != "redis_unavailable":
                     version_floor = _version_above_log(registration)
                 continue
@@ -149,25 +199,70 @@ def buffered_save_many(instances: Sequence[M], *, validate: bool = True) -> list
                 instance.version = version
                 instance._state.adding = False
     else:
-        fallback, version_floor = list(instances), 0
-    if fallback:
+        direct, version_floor = list(instances), 0
+    if direct:
         # Also right after a Redis error mid-way: rewriting a row the buffer did get is harmless,
         # the newer version simply wins.
         rows = []
-        for instance in fallback:
+        for instance in direct:
             instance.version = max(next_version(), version_floor)
             rows.append({**records.upsert_record(instance), "v": instance.version})
         with transaction.atomic():
-            sink.upsert(registration.model, rows)
-        for instance in fallback:
+            sink.upsert(registration.model, rows, partition_field=registration.partition_field)
+            on_stored = registration.on_stored
+            if on_stored is not None:
+                transaction.on_commit(lambda: on_stored(rows))
+        for instance in direct:
             instance._state.adding = False
     return list(instances)
 
 
-def buffered_save(instance: M, *, validate: bool = True) -> M:
+def buffered_save(
+    instance: M,
+    *,
+    validate: bool = True,
+    created: bool | None = None,
+    fallback: bool = True,
+    known: Sequence[models.Model] = (),
+) -> M:
     """Create or update one row. Returns the instance, its ``id`` and ``version`` set."""
-    buffered_save_many([instance], validate=validate)
+    buffered_save_many(
+        [instance], validate=validate, created=created, fallback=fallback, known=known
+    )
     return instance
+
+
+@contextmanager
+def partition_lock(
+    model: type[models.Model], name: str, *, timeout: float = 10, wait: float = 8
+) -> Iterator[None]:
+    """Serialise the decisions one service makes from a part of a model's pending and stored
+    rows (one student's attempts at a homework, one register's marks).
+
+    The lock lives on the buffer's Redis, next to the log it protects (the read cache may evict
+    it), and expires ``timeout`` seconds after its holder died. Without that Redis, or after
+    ``wait`` seconds of waiting, no such decision is safe: ``BufferUnavailable`` (503 with
+    Retry-After, rather than a request left hanging).
+    """
+    registration = registration_for(model)
+    lock = buffer_client().redis.lock(
+        model_key(registration.label, f"lock:{name}"), timeout=timeout, blocking_timeout=wait
+    )
+    try:
+        acquired = lock.acquire()
+    except RedisError as exc:
+        raise BufferUnavailable(str(exc)) from exc
+    if not acquired:
+        raise BufferUnavailable(f"lock {name} of {registration.label} stayed busy")
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except (RedisError, LockError):
+            # Redis went away (its restart dropped the lock) or the lock expired: either way
+            # nobody holds it for us any more, and what we wrote stands on its own.
+            logger.warning("write buffer: lock %s of %s was lost", name, registration.label)
 
 
 def buffered_delete(instance: BufferedModel) -> None:

@@ -35,13 +35,23 @@ def _columns(model: type[models.Model]) -> list[models.Field]:
     return [model._meta.pk, *payload_fields(model), version]
 
 
-def _upsert_tail(model: type[models.Model], names: list[str]) -> str:
+def _upsert_tail(
+    model: type[models.Model], names: list[str], partition_field: str | None = None
+) -> str:
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names[1:])
+    same_owner = ""
+    if partition_field is not None:
+        # A row never moves to another partition (another homework, another register, and so
+        # another school): a write that tries is a client reusing an id that is not its own.
+        field = model._meta.get_field(partition_field.removesuffix("_id"))
+        assert isinstance(field, models.Field)
+        column = quote(str(field.column))
+        same_owner = f" AND {table}.{column} IS NOT DISTINCT FROM EXCLUDED.{column}"
     return (
         f"ON CONFLICT ({names[0]}) DO UPDATE SET {updates} "
-        f"WHERE {table}.{quote('version')} < EXCLUDED.{quote('version')}"
+        f"WHERE {table}.{quote('version')} < EXCLUDED.{quote('version')}{same_owner}"
     )
 
 
@@ -53,7 +63,9 @@ def _default_json(field: models.Field) -> Any:
     return json.loads(json.dumps(default, cls=ExactJSONEncoder))
 
 
-def _upsert_postgresql(model: type[models.Model], rows: Sequence[dict]) -> int:
+def _upsert_postgresql(
+    model: type[models.Model], rows: Sequence[dict], partition_field: str | None
+) -> int:
     quote = connection.ops.quote_name
     columns = _columns(model)
     fields = columns[1:-1]
@@ -85,7 +97,7 @@ def _upsert_postgresql(model: type[models.Model], rows: Sequence[dict]) -> int:
     sql = (
         f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(names)} "
         f"FROM json_populate_recordset(NULL::{table}, %s::json) AS u {not_deleted}"
-        + _upsert_tail(model, names)
+        + _upsert_tail(model, names, partition_field)
     )
     connection.ensure_connection()
     # One JSON document for the whole batch, parsed and cast by PostgreSQL in C: far faster
@@ -97,7 +109,9 @@ def _upsert_postgresql(model: type[models.Model], rows: Sequence[dict]) -> int:
         return max(cursor.rowcount, 0)
 
 
-def _upsert_generic(model: type[models.Model], rows: Sequence[dict]) -> int:
+def _upsert_generic(
+    model: type[models.Model], rows: Sequence[dict], partition_field: str | None
+) -> int:
     quote = connection.ops.quote_name
     columns = _columns(model)
     names = [quote(field.column) for field in columns]
@@ -122,21 +136,25 @@ def _upsert_generic(model: type[models.Model], rows: Sequence[dict]) -> int:
             ]
             sql = (
                 f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(names)}) VALUES "
-                f"{', '.join([row_placeholder] * len(chunk))} " + _upsert_tail(model, names)
+                f"{', '.join([row_placeholder] * len(chunk))} "
+                + _upsert_tail(model, names, partition_field)
             )
             cursor.execute(sql, params)
             written += max(cursor.rowcount, 0)
     return written
 
 
-def upsert(model: type[models.Model], rows: Sequence[dict]) -> int:
-    """Insert or update rows given as buffer records (``k``, ``v``, ``f``); newest version wins.
-    Returns how many rows were actually written."""
+def upsert(
+    model: type[models.Model], rows: Sequence[dict], *, partition_field: str | None = None
+) -> int:
+    """Insert or update rows given as buffer records (``k``, ``v``, ``f``); newest version wins,
+    and with ``partition_field`` an existing row keeps its partition (a write that would move it
+    is not applied). Returns how many rows were actually written."""
     if not rows:
         return 0
     if connection.vendor == "postgresql":
-        return _upsert_postgresql(model, rows)
-    return _upsert_generic(model, rows)
+        return _upsert_postgresql(model, rows, partition_field)
+    return _upsert_generic(model, rows, partition_field)
 
 
 def delete(model: type[models.Model], tombstones: Sequence[tuple[uuid.UUID, int]]) -> int:

@@ -42,3 +42,25 @@ def buffer_status(*, dead_letter_limit: int = 50) -> dict[str, Any]:
             "duration_seconds": last.duration_seconds,
         },
     }
+
+
+# Durability rules of the buffer's Redis: without an append-only file a restart loses the buffer,
+# and an evicting ``maxmemory-policy`` lets Redis drop unsynced entries under memory pressure.
+def buffer_redis_durability(info_persistence: dict, info_memory: dict) -> list[str]:
+    """Reasons this Redis could lose buffered writes (empty when it is safe)."""
+    problems = []
+    if not int(info_persistence.get("aof_enabled", 0)):
+        problems.append("append-only file is off: a restart would lose buffered writes")
+    policy = info_memory.get("maxmemory_policy", "noeviction")
+    if policy != "noeviction":
+        problems.append(
+            f"maxmemory-policy is {policy}: Redis may evict unsynced writes (use noeviction)"
+        )
+    return problems
+
+
+def buffer_durability_problems() -> list[str]:
+    """Why the buffer's Redis could lose acknowledged writes (empty when it is safe); raises
+    the Redis error when it cannot be asked."""
+    client = buffer_client().redis
+    return buffer_redis_durability(client.info("persistence"), client.info("memory"))

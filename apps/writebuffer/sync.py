@@ -38,7 +38,7 @@ from django.db import (
 )
 from django.utils import timezone
 
-from apps.writebuffer import records, sink
+from apps.writebuffer import dictionaries, records, sink
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.connection import buffer_settings, global_key, log_key, stats_key
 from apps.writebuffer.entries import Entry
@@ -139,8 +139,12 @@ def _apply(registration: Registration, entries: list[Entry]) -> None:
         if record["o"] == records.DELETE
     ]
     with transaction.atomic():
-        sink.upsert(model, upserts)
+        sink.upsert(model, upserts, partition_field=registration.partition_field)
         sink.delete(model, deletes)
+    if registration.on_stored is not None:
+        # After the commit and before the ack: a reader that no longer finds the write pending
+        # must not find a copy derived from the database as it was before.
+        registration.on_stored([*upserts, *({"k": str(pk)} for pk, _ in deletes)])
 
 
 def _pause_for_fault_test() -> None:
@@ -202,6 +206,8 @@ class _ModelSync:
             return
         _pause_for_fault_test()
         self.client.ack(self.label, decodable)
+        if self.registration.client_ids:
+            self.client.forget_ids(self.label, decodable)
         self.result.synced += sum(len(e.records) for e in decodable)
 
     def _process_row_by_row(self, entries: list[Entry]) -> None:
@@ -230,6 +236,8 @@ class _ModelSync:
             else:
                 succeeded.append(entry)
         self.client.ack(self.label, succeeded)
+        if self.registration.client_ids:
+            self.client.forget_ids(self.label, succeeded)
         self.result.synced += sum(len(e.records) for e in succeeded)
 
     def run(self, budget: int) -> ModelResult:
@@ -283,6 +291,7 @@ def sync_all(*, trigger: str = "schedule", max_records: int | None = None) -> Sy
             error="the worker stopped before the run finished; its entries were taken over",
         )
         run = SyncRun.objects.create(trigger=trigger)
+        dictionaries.dictionaries_mirror()  # decoding reads dictionaries from Redis only
         started = time.monotonic()
         result = SyncResult()
         error = ""

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "apps.events.origin.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.errors.ServiceUnavailableMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -89,7 +90,26 @@ DATABASES = {
     ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 10}
+    # While PostgreSQL is away a request must fail in seconds (and answer 503), not hang: a
+    # connect gives up after DATABASE_CONNECT_TIMEOUT and a request waits for a pooled
+    # connection at most DATABASE_POOL_TIMEOUT. Once it is back the pool heals by itself: with
+    # CONN_HEALTH_CHECKS Django gives the pool psycopg's check, so a broken connection is
+    # replaced rather than lent to a request; ``reconnect_timeout`` keeps background reconnects
+    # trying instead of giving up; ``max_idle`` retires connections from before the outage.
+    _connect_timeout = env.int("DATABASE_CONNECT_TIMEOUT", default=2)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": _connect_timeout,
+            "pool": {
+                "min_size": 1,
+                "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
+                "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
+                "reconnect_timeout": 24 * 60 * 60,
+                "max_idle": 60.0,
+            },
+        }
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, worker and beat share the file: wait for locks rather than fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -7,10 +7,16 @@ from pathlib import Path
 from .base import *  # noqa: F403
 from .base import CACHES, DATABASES, REST_FRAMEWORK, WRITE_BUFFER, env
 
+_production_options = DATABASES["default"].get("OPTIONS", {})
 DATABASES["default"] = env.db_url_config(
     env.str("DATABASE_URL", default="") or "postgres://postgres@127.0.0.1:5432/schools24"
 )
-DATABASES["default"]["OPTIONS"] = {}  # no pool: tests open and drop databases
+# No pool in the test process (tests open and drop databases); a server process a test starts
+# runs with production's pool and timeouts (DATABASE_POOL=1), as the thing under test.
+DATABASES["default"]["OPTIONS"] = {}
+if env.bool("DATABASE_POOL", default=False):
+    DATABASES["default"]["OPTIONS"] = _production_options
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Test runs on one machine must not share a database or Redis keys: each run gets an id, which
 # processes the tests start (Celery workers, commands) inherit through the environment.
 _run = os.environ.setdefault("SCHOOLS24_TEST_RUN", str(os.getpid()))

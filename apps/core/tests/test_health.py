@@ -3,7 +3,7 @@
 import pytest
 from django_redis import get_redis_connection
 
-from apps.core.health import buffer_redis_durability
+from apps.writebuffer.status import buffer_redis_durability
 
 pytestmark = pytest.mark.django_db
 

@@ -154,6 +154,45 @@ def test_retried_submission_creates_nothing_new(world, homework, client_for):
     assert (other.status_code, other.json()["error"]["code"]) == (409, "id_taken")
 
 
+def test_a_pending_client_id_is_taken_for_other_schools_and_other_homework(
+    world, other_world, homework, client_for
+):
+    payload = {"id": str(uuid.uuid4()), "text": "mine"}
+    first = client_for(world.student).post(submissions_url(homework), payload, format="json")
+    assert first.status_code == 201
+    # Still pending (no sync): another school's student, on their own homework.
+    elsewhere = make_homework(other_world)
+    other_school = client_for(other_world.student).post(
+        submissions_url(elsewhere), {**payload, "text": "theirs"}, format="json"
+    )
+    # The same school, another homework, even by the same student.
+    second_homework = make_homework(world, title="Second worksheet")
+    other_homework = client_for(world.student).post(
+        submissions_url(second_homework), {**payload, "text": "again"}, format="json"
+    )
+    assert (other_school.status_code, other_school.json()["error"]["code"]) == (409, "id_taken")
+    assert (other_homework.status_code, other_homework.json()["error"]["code"]) == (
+        409,
+        "id_taken",
+    )
+
+    sync_all(trigger="test")
+    stored = Submission.objects.get(pk=payload["id"])
+    assert (stored.homework_id, stored.student_id, stored.text) == (
+        homework.pk,
+        world.student.pk,
+        "mine",
+    )
+    assert Submission.objects.count() == 1
+    mine = client_for(world.student).get(f"{submissions_url(homework)}{payload['id']}/")
+    assert (mine.status_code, mine.json()["text"]) == (200, "mine")
+    # Once stored, the database answers for it.
+    late = client_for(other_world.student).post(
+        submissions_url(elsewhere), {**payload, "text": "theirs"}, format="json"
+    )
+    assert (late.status_code, late.json()["error"]["code"]) == (409, "id_taken")
+
+
 def test_each_role_sees_only_its_submissions(world, homework, client_for):
     for student in world.students:
         client_for(student).post(submissions_url(homework), {"text": "hi"}, format="json")

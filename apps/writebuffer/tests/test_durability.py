@@ -175,6 +175,19 @@ def test_pending_entries_decode_after_the_dictionary_mirror_in_redis_is_lost():
     assert db_values() == {str(n.pk): note_values(n) for n in notes}
 
 
+def test_a_read_cache_value_decodes_without_the_database(django_assert_num_queries):
+    samples = [f'{{"title":"sample {i}","body":"text {i}"}}'.encode() for i in range(150)]
+    trained = dictionaries.dictionary_train(samples=samples)
+    cache = caches["default"]
+    cache.set("greeting", {"title": "sample 7", "body": "text 7"})
+    raw = get_redis_connection("default").get(cache.make_key("greeting"))
+    assert codecs.frame_dictionary_id(raw) == trained.id
+    dictionaries._by_id.clear()  # a process that has not loaded the dictionary yet
+
+    with django_assert_num_queries(0):
+        assert cache.get("greeting") == {"title": "sample 7", "body": "text 7"}
+
+
 # --- backpressure -----------------------------------------------------------------------------
 def test_writes_over_the_pending_limit_go_straight_to_the_database(settings):
     set_buffer_option(settings, MAX_PENDING_PER_MODEL=5)

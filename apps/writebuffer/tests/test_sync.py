@@ -481,3 +481,17 @@ def test_thresholds_ask_for_an_early_sync(settings):
     set_buffer_option(settings, FLUSH_AT_PENDING=3, FLUSH_AT_BYTES=10**9, FLUSH_AT_AGE_SECONDS=0)
     sync_all(trigger="test")
     assert thresholds_exceeded() == []  # nothing pending is never too old
+
+
+@pytest.mark.django_db
+def test_the_sync_never_moves_a_stored_row_to_another_partition():
+    note = buffered_save(make_note(owner="alice", title="mine"))
+    sync_all(trigger="test")
+    intruder = buffered_save(make_note(owner="bob", title="theirs", id=note.pk))
+    assert intruder.version > note.version
+
+    result = sync_all(trigger="test")
+
+    assert result.failed == 0
+    assert db_values() == {str(note.pk): note_values(note)}
+    assert buffer_is_empty()
