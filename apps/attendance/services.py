@@ -24,6 +24,7 @@ from apps.attendance.models import (
     mark_id,
 )
 from apps.attendance.selectors import register_marks
+from apps.calendar.selectors import check_school_day
 from apps.core.errors import ApplicationError
 from apps.users.models import Enrolment, School, SchoolClass, User
 from apps.writebuffer.services import buffered_save_many
@@ -54,6 +55,7 @@ def register_open(
             "A register cannot be taken for a future date.",
             fields={"date": ["Must not be in the future."]},
         )
+    check_school_day(school_class=school_class, on=on)
     if not 0 <= period <= MAX_PERIOD:
         raise ApplicationError(
             f"The period must be between 0 (whole day) and {MAX_PERIOD}.",
