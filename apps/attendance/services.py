@@ -55,7 +55,6 @@ def register_open(
             "A register cannot be taken for a future date.",
             fields={"date": ["Must not be in the future."]},
         )
-    check_school_day(school_class=school_class, on=on)
     if not 0 <= period <= MAX_PERIOD:
         raise ApplicationError(
             f"The period must be between 0 (whole day) and {MAX_PERIOD}.",
@@ -65,6 +64,9 @@ def register_open(
     register = Register.objects.select_related("school").filter(**lookup).first()
     if register is not None:
         return register, False
+    # Only a new register is checked against the calendar: one taken already stays markable
+    # when a holiday is entered for its day afterwards.
+    check_school_day(school_class=school_class, on=on)
     register = Register(school=school_class.school, created_by=opened_by, **lookup)
     # The class and the user are loaded and checked already; uniqueness is the database's to
     # enforce (see the IntegrityError below).

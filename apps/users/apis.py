@@ -1,6 +1,6 @@
 """Authentication endpoints (JWT) and the caller's own profile."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -68,18 +68,19 @@ class TeachingSerializer(serializers.Serializer):
     teacher = PersonSerializer()
 
 
+class ChildSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="student.id")
+    username = serializers.CharField(source="student.username")
+    full_name = serializers.CharField(source="student.get_full_name")
+    relationship = serializers.CharField()
+    classes = ClassSerializer(many=True)
+
+
 class MeApi(APIView):
     """The caller: id, username, role, school, and their classes (teachers, students) or
     children with their classes (guardians)."""
 
-    class ChildSerializer(serializers.Serializer):
-        id = serializers.UUIDField(source="student.id")
-        username = serializers.CharField(source="student.username")
-        full_name = serializers.CharField(source="student.get_full_name")
-        relationship = serializers.CharField()
-        classes = ClassSerializer(many=True)
-
-    class OutputSerializer(serializers.Serializer):
+    class MeSerializer(serializers.Serializer):
         id = serializers.UUIDField(source="user.id")
         username = serializers.CharField(source="user.username")
         first_name = serializers.CharField(source="user.first_name")
@@ -89,7 +90,7 @@ class MeApi(APIView):
         is_superuser = serializers.BooleanField(source="user.is_superuser")
         school = serializers.SerializerMethodField()
         classes = ClassSerializer(many=True)
-        children = serializers.SerializerMethodField()
+        children = ChildSerializer(many=True)
 
         def get_school(self, me) -> dict | None:
             school = me.user.school
@@ -97,21 +98,16 @@ class MeApi(APIView):
                 return None
             return {"id": str(school.id), "name": school.name, "slug": school.slug}
 
-        @extend_schema_field(lambda: MeApi.ChildSerializer(many=True))
-        def get_children(self, me) -> list:
-            return MeApi.ChildSerializer(me.children, many=True).data
-
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=MeSerializer)
     def get(self, request):
-        return Response(self.OutputSerializer(me_get(user=request.user)).data)
+        return Response(self.MeSerializer(me_get(user=request.user)).data)
 
 
 class ClassListApi(GenericAPIView):
     """Classes the caller teaches, attends or whose children attend; a school admin's: all of
     the school's."""
 
-    serializer_class = ClassSerializer
-
+    @extend_schema(responses=ClassSerializer(many=True))
     def get(self, request):
         return paginated(self, class_list(user=request.user), ClassSerializer)
 
@@ -119,7 +115,7 @@ class ClassListApi(GenericAPIView):
 class ClassDetailApi(GenericAPIView):
     """One class with its subjects and who teaches each."""
 
-    class OutputSerializer(serializers.Serializer):
+    class ClassDetailSerializer(serializers.Serializer):
         # The class's own fields as in the list, then its size and teaching.
         id = serializers.UUIDField(source="school_class.id")
         name = serializers.CharField(source="school_class.__str__")
@@ -130,34 +126,30 @@ class ClassDetailApi(GenericAPIView):
         student_count = serializers.IntegerField()
         teaching = TeachingSerializer(many=True)
 
-    serializer_class = OutputSerializer
-
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=ClassDetailSerializer)
     def get(self, request, class_id):
         detail = class_detail(user=request.user, class_id=class_id)
-        return Response(self.OutputSerializer(detail).data)
+        return Response(self.ClassDetailSerializer(detail).data)
 
 
 class ClassStudentListApi(GenericAPIView):
     """A class list, for the class's teachers and the school's admins."""
 
-    class OutputSerializer(serializers.Serializer):
+    class ClassStudentSerializer(serializers.Serializer):
         id = serializers.UUIDField(source="student.id")
         username = serializers.CharField(source="student.username")
         full_name = serializers.CharField(source="student.get_full_name")
         roll_number = serializers.IntegerField(allow_null=True)
 
-    serializer_class = OutputSerializer
-
+    @extend_schema(responses=ClassStudentSerializer(many=True))
     def get(self, request, class_id):
         enrolments = access_class_students(user=request.user, class_id=class_id)
-        return paginated(self, enrolments, self.OutputSerializer)
+        return paginated(self, enrolments, self.ClassStudentSerializer)
 
 
 class SubjectListApi(GenericAPIView):
     """Subjects taught in the caller's classes; a school admin's: all of the school's."""
 
-    serializer_class = SubjectSerializer
-
+    @extend_schema(responses=SubjectSerializer(many=True))
     def get(self, request):
         return paginated(self, subject_list(user=request.user), SubjectSerializer)
