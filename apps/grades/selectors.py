@@ -17,7 +17,15 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_r
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
-from apps.grades.models import Assessment, GradeBand, GradeMark, GradingScale, Term
+from apps.grades.models import (
+    Assessment,
+    AssessmentKind,
+    GradeBand,
+    GradeMark,
+    GradingScale,
+    Term,
+)
+from apps.homework.selectors import graded_work
 from apps.users.models import (
     Enrolment,
     GuardianLink,
@@ -229,6 +237,54 @@ def mark_list(
 
 
 # --- gradebook and report cards -------------------------------------------------------------
+def homework_columns(
+    *,
+    school_class_ids: Iterable[uuid.UUID],
+    subject_id: uuid.UUID | None,
+    term: Term | None,
+    student_ids: set[uuid.UUID] | None = None,
+) -> tuple[list[Assessment], list[GradeMark]]:
+    """Graded homework as assessments of kind "homework" (its due date, maximum and weight)
+    and each graded submission's final score (after the late policy) as that assessment's
+    mark. Built in memory, never stored: the submission stays the one record of the score.
+    With a term, homework due within the term's dates."""
+    homework, graded = graded_work(
+        school_class_ids=school_class_ids,
+        subject_id=subject_id,
+        due_from=term.starts_on if term else None,
+        due_to=term.ends_on if term else None,
+        student_ids=student_ids,
+    )
+    columns = [
+        Assessment(
+            id=item.pk,
+            school_id=item.school_id,
+            school_class=item.school_class,
+            subject=item.subject,
+            term=term,
+            kind=AssessmentKind.HOMEWORK,
+            title=item.title,
+            date=item.due_at.date(),
+            max_score=item.max_score,
+            weight=item.weight,
+        )
+        for item in homework
+    ]
+    marks = [
+        GradeMark(
+            id=submission.pk,
+            school_id=submission.school_id,
+            assessment_id=submission.homework_id,
+            student_id=submission.student_id,
+            score=submission.final_score,
+            comment=submission.feedback[:300],
+            marked_by_id=submission.graded_by_id,
+        )
+        for submission in graded
+    ]
+    return columns, marks
+
+
 def weighted_percent(
     marks: Iterable[GradeMark], assessments: dict[uuid.UUID, Assessment]
 ) -> Decimal | None:
@@ -272,9 +328,14 @@ def gradebook(
     assessments = list(
         assessments_qs.select_related("school_class", "subject", "term").order_by("date", "title")
     )
+    homework, homework_marks = homework_columns(
+        school_class_ids=[school_class.pk], subject_id=subject.pk, term=term
+    )
+    marks = [*marks_of(assessment_ids=[a.pk for a in assessments]), *homework_marks]
+    assessments = sorted([*assessments, *homework], key=lambda a: (a.date, a.title))
     by_id = {assessment.pk: assessment for assessment in assessments}
     marks_by_student: dict[uuid.UUID, list[GradeMark]] = {}
-    for mark in marks_of(assessment_ids=by_id):
+    for mark in marks:
         marks_by_student.setdefault(mark.student_id, []).append(mark)
     bands = default_scale_bands(school_id=school_class.school_id)
     students = User.objects.filter(enrolments__school_class=school_class).order_by(
@@ -330,8 +391,14 @@ def report_card(*, student: User, term: Term) -> ReportCard:
             school_class__in=classes, term=term
         ).select_related("subject")
     }
+    homework, homework_marks = homework_columns(
+        school_class_ids=[c.pk for c in classes], subject_id=None, term=term,
+        student_ids={student.pk},
+    )  # fmt: skip
+    marks = [*marks_of(assessment_ids=assessments, student_ids={student.pk}), *homework_marks]
+    assessments |= {item.pk: item for item in homework}
     marks_by_subject: dict[uuid.UUID, list[GradeMark]] = {}
-    for mark in marks_of(assessment_ids=assessments, student_ids={student.pk}):
+    for mark in marks:
         subject_id = assessments[mark.assessment_id].subject_id
         marks_by_subject.setdefault(subject_id, []).append(mark)
     bands = default_scale_bands(school_id=student.school_id)

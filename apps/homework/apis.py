@@ -65,6 +65,7 @@ class HomeworkOutputSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField()
     cut_off_at = serializers.DateTimeField(allow_null=True)
     max_score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    weight = serializers.DecimalField(max_digits=5, decimal_places=2)
     late_policy = serializers.ChoiceField(choices=LatePolicy.choices)
     late_deduction_percent_per_day = serializers.DecimalField(max_digits=5, decimal_places=2)
     late_minimum_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
@@ -130,6 +131,12 @@ class HomeworkListCreateApi(GenericAPIView):
         due_at = serializers.DateTimeField()
         cut_off_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
         max_score = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
+        weight = serializers.DecimalField(
+            max_digits=5,
+            decimal_places=2,
+            required=False,
+            help_text="Its weight among the class's assessments in the subject once graded.",
+        )
         late_policy = serializers.ChoiceField(choices=LatePolicy.choices, required=False)
         late_deduction_percent_per_day = serializers.DecimalField(
             max_digits=5, decimal_places=2, required=False

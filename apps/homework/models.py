@@ -51,6 +51,13 @@ class Homework(SchoolOwned):
     max_score = models.DecimalField(
         max_digits=6, decimal_places=2, default=Decimal(100), validators=[MinValueValidator(1)]
     )
+    weight = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Once graded, it counts in the gradebook as an assessment of this weight.",
+    )
     late_policy = models.CharField(
         max_length=10, choices=LatePolicy.choices, default=LatePolicy.NONE
     )
