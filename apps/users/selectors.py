@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -12,11 +16,13 @@ from apps.users.models import (
     Enrolment,
     GuardianLink,
     Role,
+    School,
     SchoolClass,
     Subject,
     TeacherAssignment,
     User,
 )
+from apps.users.services import CSV_COLUMNS
 
 
 def user_get_me(*, user: User) -> User:
@@ -197,3 +203,52 @@ def me_get(*, user: User) -> Me:
             for link in links
         ]
     return Me(user=me, classes=classes, children=children)
+
+
+def directory_export(*, school: School, kind: str) -> str:
+    """One kind of the school's directory as CSV, in the columns the import reads."""
+
+    def class_columns(school_class: SchoolClass) -> list[Any]:
+        return [school_class.grade, school_class.section, school_class.academic_year]
+
+    rows: Iterable[list[Any]]
+    if kind == "people":
+        people = User.objects.filter(school=school).order_by("role", "username")
+        rows = ([u.username, u.first_name, u.last_name, u.email, u.role] for u in people)
+    elif kind == "classes":
+        classes = SchoolClass.objects.filter(school=school).select_related("class_teacher")
+        rows = (
+            [*class_columns(c), c.class_teacher.username if c.class_teacher else ""]
+            for c in classes.order_by("academic_year", "grade", "section")
+        )
+    elif kind == "subjects":
+        rows = ([s.code, s.name] for s in Subject.objects.filter(school=school).order_by("code"))
+    elif kind == "enrolments":
+        enrolments = Enrolment.objects.filter(school=school).select_related(
+            "student", "school_class"
+        )
+        rows = (
+            [e.student.username, *class_columns(e.school_class), e.roll_number or ""]
+            for e in enrolments.order_by("school_class", "roll_number", "student__username")
+        )
+    elif kind == "guardian_links":
+        links = GuardianLink.objects.filter(school=school).select_related("guardian", "student")
+        rows = (
+            [link.guardian.username, link.student.username, link.relationship]
+            for link in links.order_by("guardian__username", "student__username")
+        )
+    elif kind == "teacher_assignments":
+        assignments = TeacherAssignment.objects.filter(school=school).select_related(
+            "teacher", "school_class", "subject"
+        )
+        rows = (
+            [a.teacher.username, *class_columns(a.school_class), a.subject.code]
+            for a in assignments.order_by("teacher__username", "school_class", "subject__code")
+        )
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow(CSV_COLUMNS[kind])
+    writer.writerows(rows)
+    return output.getvalue()
