@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
+from apps.attendance.models import ATTENDED_CODES, AttendanceCode
+from apps.attendance.selectors import student_daily_summary
 from apps.core.errors import ApplicationError
 from apps.grades.models import (
     Assessment,
@@ -23,6 +25,7 @@ from apps.grades.models import (
     GradeBand,
     GradeMark,
     GradingScale,
+    ReportComment,
     Term,
 )
 from apps.homework.selectors import graded_work
@@ -366,6 +369,15 @@ class SubjectResult:
     marked: int
     percent: Decimal | None
     letter: str | None
+    comment: str = ""
+    comment_by: User | None = None
+
+
+@dataclass
+class AttendanceSummary:
+    days: int  # school days the student was marked on in the term
+    counts: dict[str, int]  # days per code ("mixed": periods of the day differ)
+    rate: Decimal | None  # share of days present or late
 
 
 @dataclass
@@ -377,13 +389,19 @@ class ReportCard:
     subjects: list[SubjectResult]
     overall_percent: Decimal | None
     overall_letter: str | None
+    attendance: AttendanceSummary | None = None
+    remark: str = ""
+    class_teacher: User | None = None
+    grading_key: list[GradeBand] = field(default_factory=list)
 
 
 def report_card(*, student: User, term: Term) -> ReportCard:
     """A student's term: each subject's weighted percentage and letter, and their mean."""
     classes = [
         enrolment.school_class
-        for enrolment in Enrolment.objects.filter(student=student).select_related("school_class")
+        for enrolment in Enrolment.objects.filter(student=student).select_related(
+            "school_class__class_teacher"
+        )
     ]
     assessments = {
         assessment.pk: assessment
@@ -416,8 +434,20 @@ def report_card(*, student: User, term: Term) -> ReportCard:
                 letter=letter_for(percent, bands),
             )
         )
+    comments = {
+        comment.subject_id: comment
+        for comment in ReportComment.objects.filter(student=student, term=term).select_related(
+            "author"
+        )
+    }
+    for result in results:
+        comment = comments.get(result.subject.pk)
+        if comment is not None:
+            result.comment, result.comment_by = comment.text, comment.author
     graded = [result.percent for result in results if result.percent is not None]
     overall = (sum(graded) / len(graded)).quantize(TWO_PLACES) if graded else None
+    remark = comments.get(None)
+    class_teacher = next((c.class_teacher for c in classes if c.class_teacher_id), None)
     return ReportCard(
         school=student.school,
         student=student,
@@ -426,4 +456,41 @@ def report_card(*, student: User, term: Term) -> ReportCard:
         subjects=results,
         overall_percent=overall,
         overall_letter=letter_for(overall, bands),
+        attendance=term_attendance(student=student, term=term),
+        remark=remark.text if remark else "",
+        class_teacher=class_teacher,
+        grading_key=bands,
     )
+
+
+def term_attendance(*, student: User, term: Term) -> AttendanceSummary:
+    """The student's days in the term by their mark (registers still in the buffer included)."""
+    days = student_daily_summary(student=student, date_from=term.starts_on, date_to=term.ends_on)
+    counts = dict.fromkeys([*AttendanceCode.values, "mixed"], 0)
+    attended = 0
+    for day in days:
+        counts[day.status] += 1
+        attended += day.status in ATTENDED_CODES
+    rate = (Decimal(attended) * 100 / len(days)).quantize(Decimal("0.1")) if days else None
+    return AttendanceSummary(days=len(days), counts=counts, rate=rate)
+
+
+def access_class_report_cards(*, user: User, class_id: uuid.UUID) -> SchoolClass:
+    """A class whose report cards the user may print: its class teacher's, or any class of
+    their school for its admins. Other classes, another school's included, are a 404."""
+    school_class = (
+        SchoolClass.objects.for_user(user).select_related("school").filter(pk=class_id).first()
+    )
+    if school_class is None or not (_is_admin(user) or school_class.class_teacher_id == user.pk):
+        raise not_found("Class")
+    return school_class
+
+
+def class_report_cards(*, school_class: SchoolClass, term: Term) -> list[ReportCard]:
+    """Every enrolled student's report card, in roll-call order."""
+    enrolments = (
+        Enrolment.objects.filter(school_class=school_class)
+        .select_related("student__school")
+        .order_by("roll_number", "student__last_name", "student__username")
+    )
+    return [report_card(student=enrolment.student, term=term) for enrolment in enrolments]

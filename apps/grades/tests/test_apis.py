@@ -316,3 +316,59 @@ def test_graded_homework_counts_in_the_gradebook_and_report_card(world, term, sc
     )
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert f"{world.subject.name}\n2 of 3\n57.50%\nF\n" in text
+
+
+def test_a_report_card_a_school_would_hand_out(world, term, scale, client_for, tmp_path, settings):
+    """Attendance for the term, the subject teacher's comment, the class teacher's remark, the
+    grading key, the logo and signature lines; one PDF for the whole class for its teacher."""
+    from django.core.files.base import ContentFile
+
+    from apps.attendance.services import MarkInput, register_take, school_today
+    from apps.grades.models import ReportComment
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    png = io.BytesIO()
+    __import__("PIL.Image").Image.new("RGB", (120, 60), "navy").save(png, "PNG")
+    world.school.logo.save("logo.png", ContentFile(png.getvalue()))
+    client = client_for(world.teacher)
+    assessment_id = create_assessment(client, world, term).json()["id"]
+    enter_marks(client, assessment_id, [(world.student, 46), (world.students[1], 30)])
+    register_take(
+        school_class=world.school_class, on=school_today(world.school), period=0,
+        marks=[MarkInput(student_id=s.pk, code="present") for s in world.students],
+        marked_by=world.teacher,
+    )  # fmt: skip
+    ReportComment.objects.create(
+        school=world.school, student=world.student, term=term, subject=world.subject,
+        text="Careful, steady work.", author=world.teacher,
+    )  # fmt: skip
+    ReportComment.objects.create(
+        school=world.school, student=world.student, term=term, text="A fine term.",
+        author=world.teacher,
+    )  # fmt: skip
+
+    response = client_for(world.guardian).get(
+        reverse("grades-report-card", args=[world.student.pk]), {"term": str(term.pk)}
+    )
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    teacher = world.teacher.get_full_name()
+    assert "Grading key: A from 90.00%, B from 80.00%, C from 70.00%, F from 0.00%." in text
+    assert "1 school day: 1 present. Attendance 100.0%." in text
+    assert f"{world.subject.name} ({teacher}): Careful, steady work." in text
+    assert "Class teacher's remark\nA fine term." in text
+    assert f"Class teacher: {teacher}" in text and "Principal" in text
+    assert "Parent or guardian" in text
+    assert len(reader.pages[0].images) == 1  # the logo
+
+    url = reverse("grades-class-report-cards", args=[world.school_class.pk])
+    whole_class = client.get(url, {"term": str(term.pk)})
+    assert whole_class.status_code == 200
+    assert whole_class["Content-Type"] == "application/pdf"
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(whole_class.content)).pages]
+    assert len(pages) == 3
+    students = [s.get_full_name() for s in world.students]
+    assert [next(n for n in students if f"Student: {n} (" in page) for page in pages] == students
+    # Not for students, guardians, or another class's teacher.
+    assert client_for(world.student).get(url).status_code == 403
+    assert client_for(world.admin).get(url, {"term": str(term.pk)}).status_code == 200
