@@ -182,7 +182,8 @@ def me_get(*, user: User) -> Me:
         classes = list(class_list(user=user))
     elif user.role == Role.GUARDIAN:
         links = list(
-            GuardianLink.objects.filter(guardian=user, school_id=user.school_id)
+            GuardianLink.objects.for_user(user)
+            .filter(guardian=user)
             .select_related("student")
             .prefetch_related(
                 Prefetch(

@@ -261,7 +261,7 @@ def _read_rows(data: bytes | str, columns: list[str]) -> tuple[list[tuple[int, d
     if missing:
         return [], f"Line 1: the header lacks the column(s) {', '.join(missing)}."
     reader.fieldnames = header
-    rows = []
+    rows: list[tuple[int, dict[str, str]]] = []
     for row in reader:
         if len(rows) >= MAX_IMPORT_ROWS:
             return [], f"The file has more than {MAX_IMPORT_ROWS} rows; split it."

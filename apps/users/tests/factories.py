@@ -6,6 +6,7 @@ or ``student=`` (the school is taken from it).
 """
 
 from datetime import date
+from typing import TypeVar
 
 import factory
 from factory.django import DjangoModelFactory
@@ -25,7 +26,7 @@ from apps.users.models import (
 PASSWORD = "pw-12345!"
 
 
-class SchoolFactory(DjangoModelFactory):
+class SchoolFactory(DjangoModelFactory[School]):
     class Meta:
         model = School
         django_get_or_create = ("slug",)
@@ -35,7 +36,7 @@ class SchoolFactory(DjangoModelFactory):
     timezone = "Asia/Kolkata"
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     """A student by default; use the traits (``UserFactory(teacher=True)``) or the subclasses."""
 
     class Meta:
@@ -82,13 +83,17 @@ class GuardianFactory(UserFactory):
 
 class SuperuserFactory(UserFactory):
     username = factory.Sequence(lambda n: f"operator{n}")
-    school = None
-    role = ""
+    # factory_boy declarations, not the model's attributes: an operator has no school nor role.
+    school = None  # type: ignore[assignment]
+    role = ""  # type: ignore[assignment]
     is_staff = True
     is_superuser = True
 
 
-class SchoolOwnedFactory(DjangoModelFactory):
+T = TypeVar("T")
+
+
+class SchoolOwnedFactory(DjangoModelFactory[T]):
     """Base for factories of ``SchoolOwned`` models.
 
     ``_school_sources`` names the related objects a caller may pass instead of ``school``; the first
@@ -114,7 +119,7 @@ class SchoolOwnedFactory(DjangoModelFactory):
         return super()._generate(strategy, params)
 
 
-class SchoolClassFactory(SchoolOwnedFactory):
+class SchoolClassFactory(SchoolOwnedFactory[SchoolClass]):
     class Meta:
         model = SchoolClass
 
@@ -128,7 +133,7 @@ class SchoolClassFactory(SchoolOwnedFactory):
     class_teacher = None
 
 
-class SubjectFactory(SchoolOwnedFactory):
+class SubjectFactory(SchoolOwnedFactory[Subject]):
     class Meta:
         model = Subject
 
@@ -136,7 +141,7 @@ class SubjectFactory(SchoolOwnedFactory):
     code = factory.Sequence(lambda n: f"SUB{n}")
 
 
-class EnrolmentFactory(SchoolOwnedFactory):
+class EnrolmentFactory(SchoolOwnedFactory[Enrolment]):
     class Meta:
         model = Enrolment
 
@@ -147,7 +152,7 @@ class EnrolmentFactory(SchoolOwnedFactory):
     roll_number = factory.Sequence(lambda n: n + 1)
 
 
-class TeacherAssignmentFactory(SchoolOwnedFactory):
+class TeacherAssignmentFactory(SchoolOwnedFactory[TeacherAssignment]):
     class Meta:
         model = TeacherAssignment
 
@@ -158,7 +163,7 @@ class TeacherAssignmentFactory(SchoolOwnedFactory):
     subject = factory.SubFactory(SubjectFactory, school=factory.SelfAttribute("..school"))
 
 
-class GuardianLinkFactory(SchoolOwnedFactory):
+class GuardianLinkFactory(SchoolOwnedFactory[GuardianLink]):
     class Meta:
         model = GuardianLink
 

@@ -19,19 +19,24 @@ from apps.users.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+class TwoClassWorld(ClassWorld):
+    """Two classes in one school: ``school_class`` (taught by ``teacher``, attended by
+    ``students``) and ``other_class`` with another teacher and subject."""
+
+    def __init__(self) -> None:
+        super().__init__(students=3)
+        self.other_subject = SubjectFactory(school=self.school, name="Zoology")
+        self.other_teacher = TeacherFactory(school=self.school)
+        self.other_class = SchoolClassFactory(school=self.school)
+        TeacherAssignmentFactory(
+            teacher=self.other_teacher, school_class=self.other_class, subject=self.other_subject
+        )
+        self.other_student = EnrolmentFactory(school_class=self.other_class).student
+
+
 @pytest.fixture
-def world() -> ClassWorld:
-    """Two classes in one school: ``world.school_class`` (taught by ``world.teacher``, attended
-    by ``world.students``) and ``world.other_class`` with another teacher and subject."""
-    world = ClassWorld(students=3)
-    world.other_subject = SubjectFactory(school=world.school, name="Zoology")
-    world.other_teacher = TeacherFactory(school=world.school)
-    world.other_class = SchoolClassFactory(school=world.school)
-    TeacherAssignmentFactory(
-        teacher=world.other_teacher, school_class=world.other_class, subject=world.other_subject
-    )
-    world.other_student = EnrolmentFactory(school_class=world.other_class).student
-    return world
+def world() -> TwoClassWorld:
+    return TwoClassWorld()
 
 
 @pytest.fixture
