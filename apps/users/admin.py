@@ -192,6 +192,19 @@ class GuardianLinkAdmin(SchoolScopedAdmin):
 
 
 admin.site.site_header = "Schools24 administration"
+_each_context = admin.site.each_context
+
+
+def _each_context_with_school(request):
+    """A school admin sees their school's name in the header: the admin of which school."""
+    context = _each_context(request)
+    school = getattr(request.user, "school", None)
+    if school is not None:
+        context["site_header"] = f"{school.name}: Schools24 administration"
+    return context
+
+
+admin.site.each_context = _each_context_with_school  # type: ignore[method-assign]
 admin.site.site_title = "Schools24"
 # Django documents replacing the site's has_permission; the stubs see a method.
 admin.site.has_permission = lambda request: is_school_staff(request.user)  # type: ignore[method-assign]

@@ -54,3 +54,18 @@ def test_marks_are_read_only_in_the_admin(world):
         reverse("admin:attendance_attendancemark_changelist"), {"q": world.student.username}
     )
     assert [m.pk for m in found.context["cl"].result_list] == [mark.pk]
+
+
+def test_a_registers_page_shows_its_marks_with_pending_ones_labelled(world):
+    populate(world)
+    register = Register.objects.get()
+    client = Client()
+    client.force_login(world.admin)
+    url = reverse("admin:attendance_register_change", args=[register.pk])
+    name = world.student.get_full_name()
+    pending = client.get(url).content.decode()
+    assert f"<tr><td>{name}</td><td>Absent</td><td>ill</td><td>pending sync</td></tr>" in pending
+    assert f"{world.school.name}: Schools24 administration" in pending
+    sync_all(trigger="test")
+    stored = client.get(url).content.decode()
+    assert f"<tr><td>{name}</td><td>Absent</td><td>ill</td><td></td></tr>" in stored
