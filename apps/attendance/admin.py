@@ -11,9 +11,10 @@ from django.utils.html import format_html, format_html_join
 from apps.attendance.models import AttendanceMark, AttendanceMarkChange, Register
 from apps.attendance.selectors import register_marks
 from apps.core.admin import SchoolScopedAdmin
+from apps.writebuffer.admin import PendingWritesNotice
 
 
-class ReadOnlyBufferedAdmin(SchoolScopedAdmin):
+class ReadOnlyBufferedAdmin(PendingWritesNotice, SchoolScopedAdmin):
     def has_add_permission(self, request):
         return False
 

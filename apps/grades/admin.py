@@ -15,6 +15,7 @@ from apps.grades.models import (
     ReportComment,
     Term,
 )
+from apps.writebuffer.admin import PendingWritesNotice
 
 
 @admin.register(Term)
@@ -70,7 +71,7 @@ class AssessmentAdmin(SchoolScopedAdmin):
 
 
 @admin.register(GradeMark)
-class GradeMarkAdmin(SchoolScopedAdmin):
+class GradeMarkAdmin(PendingWritesNotice, SchoolScopedAdmin):
     list_display = ["student", "assessment", "score", "marked_by", "marked_at"]
     list_filter = [
         "assessment__school_class",
