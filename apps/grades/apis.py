@@ -272,6 +272,12 @@ class GradebookApi(GenericAPIView):
         return response
 
 
+def _pdf_download(pdf: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
+
+
 def _term_or_current(request, term_id, school) -> Term:
     if term_id is not None:
         return access_term(user=request.user, term_id=term_id, school_id=school.pk)
@@ -298,10 +304,7 @@ class ReportCardApi(GenericAPIView):
         filters.is_valid(raise_exception=True)
         term = _term_or_current(request, filters.validated_data.get("term"), student.school)
         pdf = render_report_card(report_card(student=student, term=term))
-        filename = f"report-card-{slugify(student.username)}-{slugify(str(term))}.pdf"
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return _pdf_download(pdf, f"report-card-{slugify(student.username)}-{slugify(str(term))}")
 
 
 class ClassReportCardsApi(GenericAPIView):
@@ -327,7 +330,4 @@ class ClassReportCardsApi(GenericAPIView):
             title=f"Report cards: {school_class}, {term}",
             author=school_class.school.name,
         )
-        filename = f"report-cards-{slugify(str(school_class))}-{slugify(str(term))}.pdf"
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return _pdf_download(pdf, f"report-cards-{slugify(str(school_class))}-{slugify(str(term))}")
