@@ -51,6 +51,9 @@ DOMAIN_SEEDS = [
     "apps.homework.seed",
     "apps.attendance.seed",
     "apps.grades.seed",
+    "apps.notifications.seed",
+    "apps.quizzes.seed",
+    "apps.analytics.seed",
 ]
 
 
