@@ -37,8 +37,9 @@ def drop_test_queue():
 
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"]
     # The queue's list and kombu's bindings for it (``_kombu.binding.<queue>`` and the like).
-    keys = [queue, *broker.scan_iter(match=f"_kombu.*.{queue}")]
+    keys = [f"{prefix}{queue}", *broker.scan_iter(match=f"{prefix}_kombu.*.{queue}")]
     broker.delete(*keys)
     broker.close()
 

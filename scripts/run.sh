@@ -36,6 +36,19 @@ if [ -z "${WRITE_BUFFER_REDIS_URL:-}" ]; then
 fi
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-${REDIS_URL%/*}/2}"
 
+# Every other manage.py command in this checkout reads these (schools24/settings/local.py), so
+# `writebuffer status` in a second terminal looks at the same Redis and database as we do.
+umask 077
+{
+  echo "# Written by make run: the addresses it uses. Read by schools24/settings/local.py."
+  echo "REDIS_URL=$REDIS_URL"
+  echo "WRITE_BUFFER_REDIS_URL=$WRITE_BUFFER_REDIS_URL"
+  echo "CELERY_BROKER_URL=$CELERY_BROKER_URL"
+  [ -z "${DATABASE_URL:-}" ] || echo "DATABASE_URL=$DATABASE_URL"
+} > var/run.env.tmp
+mv var/run.env.tmp var/run.env
+umask 022
+
 bash scripts/serve.sh migrate
 $PY manage.py seed_demo --if-empty
 
@@ -51,5 +64,31 @@ trap cleanup INT TERM EXIT
 bash scripts/serve.sh worker & pids+=($!)
 bash scripts/serve.sh beat & pids+=($!)
 bash scripts/serve.sh web & pids+=($!)
-echo "Schools24 is running on http://127.0.0.1:8000 (admin: /admin/, API docs: /api/docs/). Ctrl-C stops it."
+url="http://127.0.0.1:${PORT:-8000}"
+# Say "running" only once the server answers: /healthz/ answers 200, or 503 naming what is wrong.
+if ! "$PY" - "$url/healthz/" "${pids[@]}" <<'PYCODE'
+import json, os, sys, time, urllib.error, urllib.request
+url, pids = sys.argv[1], [int(pid) for pid in sys.argv[2:]]
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            sys.exit("A process stopped while starting; see its output above.")
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            sys.exit(0)
+    except urllib.error.HTTPError as exc:
+        body = json.loads(exc.read() or b"{}")
+        print(f"Warning: {url} answers {exc.code}: {json.dumps(body)}", file=sys.stderr)
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.5)
+sys.exit(f"{url} did not answer within 120 s.")
+PYCODE
+then
+  exit 1
+fi
+echo "Schools24 is running on $url (admin: /admin/, API docs: /api/docs/). Ctrl-C stops it."
 wait -n "${pids[@]}"

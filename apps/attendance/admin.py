@@ -6,12 +6,15 @@ skip the change history. Registers are re-marked through the API.
 """
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from apps.attendance.models import AttendanceMark, AttendanceMarkChange, Register
+from apps.attendance.selectors import register_marks
 from apps.core.admin import SchoolScopedAdmin
+from apps.writebuffer.admin import PendingWritesNotice
 
 
-class ReadOnlyBufferedAdmin(SchoolScopedAdmin):
+class ReadOnlyBufferedAdmin(PendingWritesNotice, SchoolScopedAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -29,7 +32,37 @@ class RegisterAdmin(SchoolScopedAdmin):
     search_fields = ["school_class__section", "last_marked_by__username"]
     date_hierarchy = "date"
     list_select_related = ["school_class", "last_marked_by"]
-    readonly_fields = ["last_marked_at", "last_marked_by", "created_by"]
+    readonly_fields = ["last_marked_at", "last_marked_by", "created_by", "marks"]
+
+    @admin.display(description="Marks")
+    def marks(self, register: Register) -> str:
+        """The register's marks as the API shows them: stored ones and those still waiting in
+        the write buffer (labelled, since the marks list below the menu does not have them
+        until the sync)."""
+        if register.pk is None:
+            return "-"
+        stored = set(AttendanceMark.objects.filter(register=register).values_list("pk", flat=True))
+        marks = register_marks(register=register)
+        if not marks:
+            return "No marks yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    mark.student.get_full_name() or mark.student.username,
+                    mark.get_code_display(),
+                    mark.note,
+                    "" if mark.pk in stored else "pending sync",
+                )
+                for mark in marks
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>Student</th><th>Mark</th><th>Note</th><th></th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            rows,
+        )
 
 
 @admin.register(AttendanceMark)

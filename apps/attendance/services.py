@@ -25,6 +25,7 @@ from apps.attendance.models import (
     mark_id,
 )
 from apps.attendance.selectors import register_marks
+from apps.calendar.selectors import check_school_day
 from apps.core.errors import ApplicationError
 from apps.events.services import event_publish
 from apps.events.types import Event, EventType
@@ -66,6 +67,9 @@ def register_open(
     register = Register.objects.select_related("school").filter(**lookup).first()
     if register is not None:
         return register, False
+    # Only a new register is checked against the calendar: one taken already stays markable
+    # when a holiday is entered for its day afterwards.
+    check_school_day(school_class=school_class, on=on)
     register = Register(school=school_class.school, created_by=opened_by, **lookup)
     # The class and the user are loaded and checked already; uniqueness is the database's to
     # enforce (see the IntegrityError below).

@@ -7,7 +7,15 @@ let a pending write silently undo an edit made on this page. Marks are entered t
 from django.contrib import admin
 
 from apps.core.admin import SchoolScopedAdmin
-from apps.grades.models import Assessment, GradeBand, GradeMark, GradingScale, Term
+from apps.grades.models import (
+    Assessment,
+    GradeBand,
+    GradeMark,
+    GradingScale,
+    ReportComment,
+    Term,
+)
+from apps.writebuffer.admin import PendingWritesNotice
 
 
 @admin.register(Term)
@@ -63,7 +71,7 @@ class AssessmentAdmin(SchoolScopedAdmin):
 
 
 @admin.register(GradeMark)
-class GradeMarkAdmin(SchoolScopedAdmin):
+class GradeMarkAdmin(PendingWritesNotice, SchoolScopedAdmin):
     list_display = ["student", "assessment", "score", "marked_by", "marked_at"]
     list_filter = [
         "assessment__school_class",
@@ -82,3 +90,16 @@ class GradeMarkAdmin(SchoolScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ReportComment)
+class ReportCommentAdmin(SchoolScopedAdmin):
+    list_display = ["student", "term", "subject", "author", "updated_at"]
+    list_filter = ["term", "subject", "school"]
+    search_fields = ["student__username", "student__last_name", "text"]
+    list_select_related = ["student", "term", "subject", "author"]
+
+    def save_model(self, request, obj, form, change):
+        if obj.author_id is None:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)

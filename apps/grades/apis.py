@@ -17,15 +17,17 @@ from rest_framework.response import Response
 from apps.core.errors import ApplicationError
 from apps.core.permissions import TEACHING_ROLES
 from apps.core.serializers import NamedSerializer, PersonSerializer, paginated
-from apps.grades.models import AssessmentKind
-from apps.grades.report_cards import render_report_card
+from apps.grades.models import AssessmentKind, Term
+from apps.grades.report_cards import render_report_card, render_report_cards
 from apps.grades.selectors import (
     access_assessment,
     access_assessment_to_mark,
+    access_class_report_cards,
     access_student,
     access_term,
     assessable_class_subject_term,
     assessment_list,
+    class_report_cards,
     current_term,
     gradebook,
     mark_list,
@@ -270,6 +272,21 @@ class GradebookApi(GenericAPIView):
         return response
 
 
+def _pdf_download(pdf: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
+
+
+def _term_or_current(request, term_id, school) -> Term:
+    if term_id is not None:
+        return access_term(user=request.user, term_id=term_id, school_id=school.pk)
+    term = current_term(school=school)
+    if term is None:
+        raise ApplicationError("The school has no term yet.", code="not_found", status_code=404)
+    return term
+
+
 class ReportCardApi(GenericAPIView):
     """A student's term report card as a PDF: for the student, their guardians, the teachers
     of their classes and the school's admins. Without ``term``, the current term."""
@@ -285,20 +302,32 @@ class ReportCardApi(GenericAPIView):
         student = access_student(user=request.user, student_id=student_id)
         filters = self.ReportCardFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        if "term" in filters.validated_data:
-            term = access_term(
-                user=request.user,
-                term_id=filters.validated_data["term"],
-                school_id=student.school_id,
-            )
-        else:
-            term = current_term(school=student.school)
-            if term is None:
-                raise ApplicationError(
-                    "The school has no term yet.", code="not_found", status_code=404
-                )
+        term = _term_or_current(request, filters.validated_data.get("term"), student.school)
         pdf = render_report_card(report_card(student=student, term=term))
-        filename = f"report-card-{slugify(student.username)}-{slugify(str(term))}.pdf"
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return _pdf_download(pdf, f"report-card-{slugify(student.username)}-{slugify(str(term))}")
+
+
+class ClassReportCardsApi(GenericAPIView):
+    """Every report card of a class in one PDF (a page or more per student, in roll-call
+    order), for the class teacher and the school's admins. Without ``term``, the current term."""
+
+    permission_classes = [TEACHING_ROLES]
+
+    class ClassReportCardsFilterSerializer(serializers.Serializer):
+        term = serializers.UUIDField(required=False)
+
+    @extend_schema(
+        parameters=[ClassReportCardsFilterSerializer],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, class_id):
+        school_class = access_class_report_cards(user=request.user, class_id=class_id)
+        filters = self.ClassReportCardsFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        term = _term_or_current(request, filters.validated_data.get("term"), school_class.school)
+        pdf = render_report_cards(
+            class_report_cards(school_class=school_class, term=term),
+            title=f"Report cards: {school_class}, {term}",
+            author=school_class.school.name,
+        )
+        return _pdf_download(pdf, f"report-cards-{slugify(str(school_class))}-{slugify(str(term))}")

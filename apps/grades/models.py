@@ -147,3 +147,41 @@ class GradeMark(SchoolOwned, BufferedModel):
 
     def __str__(self) -> str:
         return f"{self.student}: {self.score}"
+
+
+class ReportComment(SchoolOwned):
+    """A teacher's words on a student's term report: one per subject by its teacher, and one
+    overall remark (no subject) by the class teacher."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    student = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="+")
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="report_comments")
+    subject = models.ForeignKey(
+        "users.Subject",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the class teacher's overall remark.",
+    )
+    text = models.CharField(max_length=1000)
+    author = models.ForeignKey(
+        "users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["term", "student", "subject"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "term", "subject"], name="unique_report_comment"
+            ),
+            models.UniqueConstraint(
+                fields=["student", "term"],
+                condition=models.Q(subject__isnull=True),
+                name="one_overall_remark",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} {self.term}: {self.subject or 'overall'}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from decimal import Decimal
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -12,32 +13,54 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import (
+    Image,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from apps.grades.selectors import ReportCard
+
+logger = logging.getLogger(__name__)
 
 
 def _percent(value: Decimal | None) -> str:
     return "-" if value is None else f"{value}%"
 
 
-def render_report_card(card: ReportCard) -> bytes:
-    buffer = io.BytesIO()
-    student_name = card.student.get_full_name() or card.student.username
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=20 * mm,
-        bottomMargin=20 * mm,
-        title=f"Report card: {student_name}, {card.term}",
-        author=card.school.name,
-    )
-    styles = getSampleStyleSheet()
+def _person(user) -> str:
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
+def _logo(card: ReportCard) -> list:
+    """The school's logo, at most 25 mm high; a missing or unreadable file prints nothing (a
+    report card is not refused for its letterhead)."""
+    if not card.school.logo:
+        return []
+    try:
+        with card.school.logo.open("rb") as handle:
+            data = io.BytesIO(handle.read())
+        reader = ImageReader(data)
+        width, height = reader.getSize()
+    except Exception:  # noqa: BLE001 - any storage or image error: no logo
+        logger.warning("report card: the logo of %s cannot be read", card.school.pk)
+        return []
+    scale = min(25 * mm / height, 60 * mm / width)
+    data.seek(0)
+    return [Image(data, width=width * scale, height=height * scale, hAlign="LEFT")]
+
+
+def _story(card: ReportCard, styles) -> list:
+    student_name = _person(card.student)
     issued_on = timezone.localdate(timezone=ZoneInfo(card.school.timezone))
     classes = ", ".join(str(school_class) for school_class in card.classes) or "-"
     story = [
+        *_logo(card),
         Paragraph(escape(card.school.name), styles["Title"]),
         Paragraph(escape(f"Term report card: {card.term}"), styles["Heading2"]),
         Spacer(1, 4 * mm),
@@ -79,7 +102,84 @@ def render_report_card(card: ReportCard) -> bytes:
     if not card.subjects:
         story.append(Spacer(1, 4 * mm))
         story.append(Paragraph("No assessments in this term yet.", styles["Italic"]))
-    story.append(Spacer(1, 8 * mm))
+    if card.grading_key:
+        key = ", ".join(f"{band.letter} from {band.min_percent}%" for band in card.grading_key)
+        story += [Spacer(1, 2 * mm), Paragraph(escape(f"Grading key: {key}."), styles["Normal"])]
+
+    story += [Spacer(1, 6 * mm), Paragraph("Attendance", styles["Heading3"])]
+    attendance = card.attendance
+    if attendance is None or not attendance.days:
+        story.append(Paragraph("No registers taken in this term yet.", styles["Normal"]))
+    else:
+        counts = attendance.counts
+        parts = [f"{counts[code]} {code}" for code in counts if counts[code]]
+        rate = f"{attendance.rate}%" if attendance.rate is not None else "-"
+        story.append(
+            Paragraph(
+                escape(
+                    f"{attendance.days} school day{'s' if attendance.days != 1 else ''}: "
+                    f"{', '.join(parts)}. Attendance {rate}."
+                ),
+                styles["Normal"],
+            )
+        )
+
+    commented = [result for result in card.subjects if result.comment]
+    if commented:
+        story += [Spacer(1, 4 * mm), Paragraph("Subject teachers' comments", styles["Heading3"])]
+        for result in commented:
+            by = f" ({_person(result.comment_by)})" if result.comment_by else ""
+            story.append(
+                Paragraph(escape(f"{result.subject.name}{by}: {result.comment}"), styles["Normal"])
+            )
+    story += [Spacer(1, 4 * mm), Paragraph("Class teacher's remark", styles["Heading3"])]
+    story.append(Paragraph(escape(card.remark or "-"), styles["Normal"]))
+
+    story.append(Spacer(1, 14 * mm))
+    signatures = Table(
+        [
+            ["_" * 28, "_" * 28, "_" * 28],
+            [
+                f"Class teacher{': ' + _person(card.class_teacher) if card.class_teacher else ''}",
+                "Principal",
+                "Parent or guardian",
+            ],
+        ],
+        colWidths=[55 * mm, 55 * mm, 55 * mm],
+    )
+    signatures.setStyle(TableStyle([("FONTSIZE", (0, 1), (-1, 1), 8)]))
+    story += [signatures, Spacer(1, 6 * mm)]
     story.append(Paragraph(f"Issued on {issued_on:%d %B %Y}.", styles["Normal"]))
+    return story
+
+
+def render_report_cards(cards: list[ReportCard], *, title: str, author: str) -> bytes:
+    """Report cards one after another, each starting on a new page, in one PDF."""
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=15 * mm,
+        bottomMargin=15 * mm,
+        title=title,
+        author=author,
+    )
+    styles = getSampleStyleSheet()
+    story: list = []
+    for index, card in enumerate(cards):
+        if index:
+            story.append(PageBreak())
+        story += _story(card, styles)
+    if not story:
+        story.append(Paragraph("No students in this class.", styles["Normal"]))
     document.build(story)
     return buffer.getvalue()
+
+
+def render_report_card(card: ReportCard) -> bytes:
+    student_name = _person(card.student)
+    return render_report_cards(
+        [card], title=f"Report card: {student_name}, {card.term}", author=card.school.name
+    )

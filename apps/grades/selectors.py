@@ -17,8 +17,19 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
+from apps.attendance.models import ATTENDED_CODES, AttendanceCode
+from apps.attendance.selectors import student_daily_summary
 from apps.core.errors import ApplicationError
-from apps.grades.models import Assessment, GradeBand, GradeMark, GradingScale, Term
+from apps.grades.models import (
+    Assessment,
+    AssessmentKind,
+    GradeBand,
+    GradeMark,
+    GradingScale,
+    ReportComment,
+    Term,
+)
+from apps.homework.selectors import graded_work
 from apps.users.models import (
     Enrolment,
     GuardianLink,
@@ -231,6 +242,54 @@ def mark_list(
 
 
 # --- gradebook and report cards -------------------------------------------------------------
+def homework_columns(
+    *,
+    school_class_ids: Iterable[uuid.UUID],
+    subject_id: uuid.UUID | None,
+    term: Term | None,
+    student_ids: set[uuid.UUID] | None = None,
+) -> tuple[list[Assessment], list[GradeMark]]:
+    """Graded homework as assessments of kind "homework" (its due date, maximum and weight)
+    and each graded submission's final score (after the late policy) as that assessment's
+    mark. Built in memory, never stored: the submission stays the one record of the score.
+    With a term, homework due within the term's dates."""
+    homework, graded = graded_work(
+        school_class_ids=school_class_ids,
+        subject_id=subject_id,
+        due_from=term.starts_on if term else None,
+        due_to=term.ends_on if term else None,
+        student_ids=student_ids,
+    )
+    columns = [
+        Assessment(
+            id=item.pk,
+            school_id=item.school_id,
+            school_class=item.school_class,
+            subject=item.subject,
+            term=term,
+            kind=AssessmentKind.HOMEWORK,
+            title=item.title,
+            date=item.due_at.date(),
+            max_score=item.max_score,
+            weight=item.weight,
+        )
+        for item in homework
+    ]
+    marks = [
+        GradeMark(
+            id=submission.pk,
+            school_id=submission.school_id,
+            assessment_id=submission.homework_id,
+            student_id=submission.student_id,
+            score=cast(Decimal, submission.final_score),  # graded_work keeps graded ones
+            comment=submission.feedback[:300],
+            marked_by_id=submission.graded_by_id,
+        )
+        for submission in graded
+    ]
+    return columns, marks
+
+
 def weighted_percent(
     marks: Iterable[GradeMark], assessments: dict[uuid.UUID, Assessment]
 ) -> Decimal | None:
@@ -274,9 +333,14 @@ def gradebook(
     assessments = list(
         assessments_qs.select_related("school_class", "subject", "term").order_by("date", "title")
     )
+    homework, homework_marks = homework_columns(
+        school_class_ids=[school_class.pk], subject_id=subject.pk, term=term
+    )
+    marks = [*marks_of(assessment_ids=[a.pk for a in assessments]), *homework_marks]
+    assessments = sorted([*assessments, *homework], key=lambda a: (a.date, a.title))
     by_id = {assessment.pk: assessment for assessment in assessments}
     marks_by_student: dict[uuid.UUID, list[GradeMark]] = {}
-    for mark in marks_of(assessment_ids=by_id):
+    for mark in marks:
         marks_by_student.setdefault(mark.student_id, []).append(mark)
     bands = default_scale_bands(school_id=school_class.school_id)
     students = User.objects.filter(enrolments__school_class=school_class).order_by(
@@ -307,6 +371,15 @@ class SubjectResult:
     marked: int
     percent: Decimal | None
     letter: str | None
+    comment: str = ""
+    comment_by: User | None = None
+
+
+@dataclass
+class AttendanceSummary:
+    days: int  # school days the student was marked on in the term
+    counts: dict[str, int]  # days per code ("mixed": periods of the day differ)
+    rate: Decimal | None  # share of days present or late
 
 
 @dataclass
@@ -318,13 +391,19 @@ class ReportCard:
     subjects: list[SubjectResult]
     overall_percent: Decimal | None
     overall_letter: str | None
+    attendance: AttendanceSummary | None = None
+    remark: str = ""
+    class_teacher: User | None = None
+    grading_key: list[GradeBand] = field(default_factory=list)
 
 
 def report_card(*, student: User, term: Term) -> ReportCard:
     """A student's term: each subject's weighted percentage and letter, and their mean."""
     classes = [
         enrolment.school_class
-        for enrolment in Enrolment.objects.filter(student=student).select_related("school_class")
+        for enrolment in Enrolment.objects.filter(student=student).select_related(
+            "school_class__class_teacher"
+        )
     ]
     assessments = {
         assessment.pk: assessment
@@ -332,8 +411,14 @@ def report_card(*, student: User, term: Term) -> ReportCard:
             school_class__in=classes, term=term
         ).select_related("subject")
     }
+    homework, homework_marks = homework_columns(
+        school_class_ids=[c.pk for c in classes], subject_id=None, term=term,
+        student_ids={student.pk},
+    )  # fmt: skip
+    marks = [*marks_of(assessment_ids=assessments, student_ids={student.pk}), *homework_marks]
+    assessments |= {item.pk: item for item in homework}
     marks_by_subject: dict[uuid.UUID, list[GradeMark]] = {}
-    for mark in marks_of(assessment_ids=assessments, student_ids={student.pk}):
+    for mark in marks:
         subject_id = assessments[mark.assessment_id].subject_id
         marks_by_subject.setdefault(subject_id, []).append(mark)
     school = cast(School, student.school)  # a student always belongs to a school (User.clean)
@@ -352,8 +437,20 @@ def report_card(*, student: User, term: Term) -> ReportCard:
                 letter=letter_for(percent, bands),
             )
         )
+    comments = {
+        comment.subject_id: comment
+        for comment in ReportComment.objects.filter(student=student, term=term).select_related(
+            "author"
+        )
+    }
+    for result in results:
+        comment = comments.get(result.subject.pk)
+        if comment is not None:
+            result.comment, result.comment_by = comment.text, comment.author
     graded = [result.percent for result in results if result.percent is not None]
     overall = (sum(graded, Decimal(0)) / len(graded)).quantize(TWO_PLACES) if graded else None
+    remark = comments.get(None)
+    class_teacher = next((c.class_teacher for c in classes if c.class_teacher_id), None)
     return ReportCard(
         school=school,
         student=student,
@@ -362,4 +459,41 @@ def report_card(*, student: User, term: Term) -> ReportCard:
         subjects=results,
         overall_percent=overall,
         overall_letter=letter_for(overall, bands),
+        attendance=term_attendance(student=student, term=term),
+        remark=remark.text if remark else "",
+        class_teacher=class_teacher,
+        grading_key=bands,
     )
+
+
+def term_attendance(*, student: User, term: Term) -> AttendanceSummary:
+    """The student's days in the term by their mark (registers still in the buffer included)."""
+    days = student_daily_summary(student=student, date_from=term.starts_on, date_to=term.ends_on)
+    counts = dict.fromkeys([*AttendanceCode.values, "mixed"], 0)
+    attended = 0
+    for day in days:
+        counts[day.status] += 1
+        attended += day.status in ATTENDED_CODES
+    rate = (Decimal(attended) * 100 / len(days)).quantize(Decimal("0.1")) if days else None
+    return AttendanceSummary(days=len(days), counts=counts, rate=rate)
+
+
+def access_class_report_cards(*, user: User, class_id: uuid.UUID) -> SchoolClass:
+    """A class whose report cards the user may print: its class teacher's, or any class of
+    their school for its admins. Other classes, another school's included, are a 404."""
+    school_class = (
+        SchoolClass.objects.for_user(user).select_related("school").filter(pk=class_id).first()
+    )
+    if school_class is None or not (_is_admin(user) or school_class.class_teacher_id == user.pk):
+        raise not_found("Class")
+    return school_class
+
+
+def class_report_cards(*, school_class: SchoolClass, term: Term) -> list[ReportCard]:
+    """Every enrolled student's report card, in roll-call order."""
+    enrolments = (
+        Enrolment.objects.filter(school_class=school_class)
+        .select_related("student__school")
+        .order_by("roll_number", "student__last_name", "student__username")
+    )
+    return [report_card(student=enrolment.student, term=term) for enrolment in enrolments]

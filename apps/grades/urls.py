@@ -22,4 +22,9 @@ urlpatterns = [
         apis.ReportCardApi.as_view(),
         name="grades-report-card",
     ),
+    path(
+        "classes/<uuid:class_id>/report-cards/",
+        apis.ClassReportCardsApi.as_view(),
+        name="grades-class-report-cards",
+    ),
 ]

@@ -9,6 +9,7 @@ from django.contrib import admin
 
 from apps.core.admin import SchoolScopedAdmin
 from apps.homework.models import Extension, Homework, HomeworkAttachment, Submission
+from apps.writebuffer.admin import PendingWritesNotice
 
 
 class HomeworkAttachmentInline(admin.TabularInline):
@@ -55,7 +56,7 @@ class ExtensionAdmin(SchoolScopedAdmin):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(SchoolScopedAdmin):
+class SubmissionAdmin(PendingWritesNotice, SchoolScopedAdmin):
     list_display = [
         "homework",
         "student",

@@ -18,7 +18,12 @@ from rest_framework.response import Response
 from apps.core.errors import ApplicationError
 from apps.core.permissions import TEACHING_ROLES, roles
 from apps.core.serializers import NamedSerializer, PersonSerializer, paginated
-from apps.homework.models import LatePolicy
+from apps.homework.models import (
+    FEEDBACK_MAX_LENGTH,
+    INSTRUCTIONS_MAX_LENGTH,
+    SUBMISSION_TEXT_MAX_LENGTH,
+    LatePolicy,
+)
 from apps.homework.selectors import (
     access_attachment,
     access_homework,
@@ -60,6 +65,7 @@ class HomeworkOutputSerializer(serializers.Serializer):
     due_at = serializers.DateTimeField()
     cut_off_at = serializers.DateTimeField(allow_null=True)
     max_score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    weight = serializers.DecimalField(max_digits=5, decimal_places=2)
     late_policy = serializers.ChoiceField(choices=LatePolicy.choices)
     late_deduction_percent_per_day = serializers.DecimalField(max_digits=5, decimal_places=2)
     late_minimum_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
@@ -119,10 +125,18 @@ class HomeworkListCreateApi(GenericAPIView):
         school_class = serializers.UUIDField()
         subject = serializers.UUIDField()
         title = serializers.CharField(max_length=200)
-        instructions = serializers.CharField(required=False, allow_blank=True, default="")
+        instructions = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=INSTRUCTIONS_MAX_LENGTH
+        )
         due_at = serializers.DateTimeField()
         cut_off_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
         max_score = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
+        weight = serializers.DecimalField(
+            max_digits=5,
+            decimal_places=2,
+            required=False,
+            help_text="Its weight among the class's assessments in the subject once graded.",
+        )
         late_policy = serializers.ChoiceField(choices=LatePolicy.choices, required=False)
         late_deduction_percent_per_day = serializers.DecimalField(
             max_digits=5, decimal_places=2, required=False
@@ -272,7 +286,9 @@ class SubmissionListCreateApi(GenericAPIView):
 
     class SubmissionCreateInputSerializer(serializers.Serializer):
         id = serializers.UUIDField(required=False)
-        text = serializers.CharField(required=False, allow_blank=True, default="")
+        text = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=SUBMISSION_TEXT_MAX_LENGTH
+        )
         files = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
     def get_permissions(self):
@@ -328,7 +344,9 @@ class SubmissionGradeApi(GenericAPIView):
 
     class SubmissionGradeInputSerializer(serializers.Serializer):
         score = serializers.DecimalField(max_digits=6, decimal_places=2)
-        feedback = serializers.CharField(required=False, allow_blank=True, default="")
+        feedback = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=FEEDBACK_MAX_LENGTH
+        )
 
     @extend_schema(request=SubmissionGradeInputSerializer, responses=SubmissionOutputSerializer)
     def post(self, request, homework_id, submission_id):

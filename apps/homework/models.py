@@ -13,12 +13,16 @@ import uuid
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apps.core.tenancy import SchoolOwned, recorded_by, school_via_parent
 from apps.writebuffer.models import BufferedModel
 
+# Long enough for any real homework, short enough that one request cannot fill the buffer.
+INSTRUCTIONS_MAX_LENGTH = 20_000
+SUBMISSION_TEXT_MAX_LENGTH = 50_000
+FEEDBACK_MAX_LENGTH = 5_000
 PERCENT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 
 
@@ -37,13 +41,22 @@ class Homework(SchoolOwned):
         "users.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     title = models.CharField(max_length=200)
-    instructions = models.TextField(blank=True)
+    instructions = models.TextField(
+        blank=True, validators=[MaxLengthValidator(INSTRUCTIONS_MAX_LENGTH)]
+    )
     due_at = models.DateTimeField()
     cut_off_at = models.DateTimeField(
         null=True, blank=True, help_text="No submission is accepted after this moment."
     )
     max_score = models.DecimalField(
         max_digits=6, decimal_places=2, default=Decimal(100), validators=[MinValueValidator(1)]
+    )
+    weight = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text="Once graded, it counts in the gradebook as an assessment of this weight.",
     )
     late_policy = models.CharField(
         max_length=10, choices=LatePolicy.choices, default=LatePolicy.NONE
@@ -142,7 +155,7 @@ class Submission(SchoolOwned, BufferedModel):
     student = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="+")
     attempt = models.PositiveSmallIntegerField(default=1)
     is_current = models.BooleanField(default=True)
-    text = models.TextField(blank=True)
+    text = models.TextField(blank=True, validators=[MaxLengthValidator(SUBMISSION_TEXT_MAX_LENGTH)])
     files = models.JSONField(
         default=list, blank=True, help_text="Stored files: name, path, size_bytes, content_type."
     )
@@ -157,7 +170,7 @@ class Submission(SchoolOwned, BufferedModel):
         blank=True,
         help_text="The score after the late policy's deduction.",
     )
-    feedback = models.TextField(blank=True)
+    feedback = models.TextField(blank=True, validators=[MaxLengthValidator(FEEDBACK_MAX_LENGTH)])
     graded_by = recorded_by()
     graded_at = models.DateTimeField(null=True, blank=True)
 

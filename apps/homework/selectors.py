@@ -8,7 +8,8 @@ Submission reads include writes still waiting in the write buffer (read-your-wri
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import date
 
 from django.db.models import QuerySet, prefetch_related_objects
 
@@ -299,3 +300,43 @@ def student_of_class(*, school_class_id: uuid.UUID, student_id: uuid.UUID, field
             "This student is not in the class.", fields={field: ["Not a student of this class."]}
         )
     return student
+
+
+def graded_work(
+    *,
+    school_class_ids: Iterable[uuid.UUID],
+    subject_id: uuid.UUID | None = None,
+    due_from: date | None = None,
+    due_to: date | None = None,
+    student_ids: set[uuid.UUID] | None = None,
+) -> tuple[list[Homework], list[Submission]]:
+    """Homework of some classes (in one subject, due within a span of days) and the graded
+    current submissions to it (pending ones included), for the gradebook and report cards.
+
+    For the grades selectors: not scoped to a caller (they have checked access already).
+    """
+    homework_qs = Homework.objects.filter(school_class_id__in=list(school_class_ids))
+    if subject_id is not None:
+        homework_qs = homework_qs.filter(subject_id=subject_id)
+    if due_from is not None:
+        homework_qs = homework_qs.filter(due_at__date__gte=due_from)
+    if due_to is not None:
+        homework_qs = homework_qs.filter(due_at__date__lte=due_to)
+    homework = list(homework_qs.select_related("subject", "school_class").order_by("due_at"))
+    ids = {item.pk for item in homework}
+
+    def counts(submission: Submission) -> bool:
+        return (
+            submission.homework_id in ids
+            and submission.is_current
+            and submission.final_score is not None
+            and (student_ids is None or submission.student_id in student_ids)
+        )
+
+    rows = Submission.objects.filter(
+        homework_id__in=ids, is_current=True, final_score__isnull=False
+    )
+    if student_ids is not None:
+        rows = rows.filter(student_id__in=student_ids)
+    graded = [s for s in list_with_pending(rows, partitions=ids, visible=counts) if counts(s)]
+    return homework, graded

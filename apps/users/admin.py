@@ -1,7 +1,11 @@
 """Admin for schools, people and classes, each page scoped to the admin's own school."""
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from apps.core.admin import SchoolScopedAdmin, is_school_staff
 from apps.users.models import (
@@ -13,6 +17,38 @@ from apps.users.models import (
     TeacherAssignment,
     User,
 )
+from apps.users.selectors import directory_export
+from apps.users.services import CSV_COLUMNS, directory_import
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+class DirectoryImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[(kind, kind.replace("_", " ").capitalize()) for kind in CSV_COLUMNS]
+    )
+    file = forms.FileField(help_text="CSV (UTF-8) with a header row; see the columns below.")
+    dry_run = forms.BooleanField(
+        required=False, initial=True, help_text="Check every row and change nothing."
+    )
+    school = forms.ModelChoiceField(queryset=School.objects.all(), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not user.is_superuser:
+            del self.fields["school"]  # a school admin imports into their own school only
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(f"The file is over {MAX_IMPORT_BYTES // 1024 // 1024} MB.")
+        return upload
+
+    def clean_school(self):
+        school = self.cleaned_data.get("school")
+        if school is None:
+            raise forms.ValidationError("Choose the school to import into.")
+        return school
 
 
 @admin.register(School)
@@ -53,6 +89,60 @@ class UserAdmin(SchoolScopedAdmin, DjangoUserAdmin):
             base[1][1]["fields"] = ("first_name", "last_name", "email", "school", "role")
             base[2][1]["fields"] = ("is_active", "is_staff", "is_superuser", "groups")
         return base
+
+    def get_urls(self):
+        return [
+            path(
+                "directory/",
+                self.admin_site.admin_view(self.directory_view),
+                name="users_directory",
+            ),
+            path(
+                "directory/export/<str:kind>/",
+                self.admin_site.admin_view(self.directory_export_view),
+                name="users_directory_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def directory_view(self, request):
+        """Upload a CSV of one kind: a dry run lists every bad row; an import is all or
+        nothing. The same page links to each kind's export."""
+        report = None
+        form = DirectoryImportForm(request.POST or None, request.FILES or None, user=request.user)
+        if request.method == "POST" and form.is_valid():
+            school = form.cleaned_data.get("school") or request.user.school
+            report = directory_import(
+                school=school,
+                kind=form.cleaned_data["kind"],
+                data=form.cleaned_data["file"].read(),
+                dry_run=form.cleaned_data["dry_run"],
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import and export people and classes",
+            "form": form,
+            "report": report,
+            "columns": CSV_COLUMNS,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/users/directory.html", context)
+
+    def directory_export_view(self, request, kind):
+        if kind not in CSV_COLUMNS:
+            return HttpResponse("Unknown export.", status=404, content_type="text/plain")
+        school = request.user.school
+        if request.user.is_superuser:
+            school = School.objects.filter(pk=request.GET.get("school")).first() or school
+        if school is None:
+            return HttpResponse(
+                "Choose a school: ?school=<id>.", status=400, content_type="text/plain"
+            )
+        response = HttpResponse(
+            directory_export(school=school, kind=kind), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{school.slug}-{kind}.csv"'
+        return response
 
     def save_model(self, request, obj, form, change):
         if not request.user.is_superuser:
@@ -102,6 +192,19 @@ class GuardianLinkAdmin(SchoolScopedAdmin):
 
 
 admin.site.site_header = "Schools24 administration"
+_each_context = admin.site.each_context
+
+
+def _each_context_with_school(request):
+    """A school admin sees their school's name in the header: the admin of which school."""
+    context = _each_context(request)
+    school = getattr(request.user, "school", None)
+    if school is not None:
+        context["site_header"] = f"{school.name}: Schools24 administration"
+    return context
+
+
+admin.site.each_context = _each_context_with_school  # type: ignore[method-assign]
 admin.site.site_title = "Schools24"
 # Django documents replacing the site's has_permission; the stubs see a method.
 admin.site.has_permission = lambda request: is_school_staff(request.user)  # type: ignore[method-assign]

@@ -2,14 +2,22 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apps.core.errors import error_body
+from apps.core.serializers import PersonSerializer, paginated
 from apps.users.auth import client_address, login_is_throttled
-from apps.users.selectors import user_get_me
+from apps.users.selectors import (
+    access_class_students,
+    class_detail,
+    class_list,
+    me_get,
+    subject_list,
+)
 
 
 class LoginRateThrottle(AnonRateThrottle):
@@ -40,23 +48,108 @@ class TokenRefreshApi(TokenRefreshView):
     throttle_classes = [LoginRateThrottle]
 
 
+class ClassSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField(source="__str__")
+    grade = serializers.IntegerField()
+    section = serializers.CharField()
+    academic_year = serializers.CharField()
+    class_teacher = PersonSerializer(allow_null=True)
+
+
+class SubjectSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    code = serializers.CharField()
+
+
+class TeachingSerializer(serializers.Serializer):
+    subject = SubjectSerializer()
+    teacher = PersonSerializer()
+
+
+class ChildSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="student.id")
+    username = serializers.CharField(source="student.username")
+    full_name = serializers.CharField(source="student.get_full_name")
+    relationship = serializers.CharField()
+    classes = ClassSerializer(many=True)
+
+
 class MeApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        id = serializers.UUIDField()
-        username = serializers.CharField()
-        first_name = serializers.CharField()
-        last_name = serializers.CharField()
-        email = serializers.EmailField()
-        role = serializers.CharField()
-        is_superuser = serializers.BooleanField()
+    """The caller: id, username, role, school, and their classes (teachers, students) or
+    children with their classes (guardians)."""
+
+    class MeSerializer(serializers.Serializer):
+        id = serializers.UUIDField(source="user.id")
+        username = serializers.CharField(source="user.username")
+        first_name = serializers.CharField(source="user.first_name")
+        last_name = serializers.CharField(source="user.last_name")
+        email = serializers.EmailField(source="user.email")
+        role = serializers.CharField(source="user.role")
+        is_superuser = serializers.BooleanField(source="user.is_superuser")
         school = serializers.SerializerMethodField()
+        classes = ClassSerializer(many=True)
+        children = ChildSerializer(many=True)
 
-        def get_school(self, user) -> dict | None:
-            if user.school is None:
+        def get_school(self, me) -> dict | None:
+            school = me.user.school
+            if school is None:
                 return None
-            return {"id": str(user.school.id), "name": user.school.name, "slug": user.school.slug}
+            return {"id": str(school.id), "name": school.name, "slug": school.slug}
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=MeSerializer)
     def get(self, request):
-        user = user_get_me(user=request.user)
-        return Response(self.OutputSerializer(user).data)
+        return Response(self.MeSerializer(me_get(user=request.user)).data)
+
+
+class ClassListApi(GenericAPIView):
+    """Classes the caller teaches, attends or whose children attend; a school admin's: all of
+    the school's."""
+
+    @extend_schema(responses=ClassSerializer(many=True))
+    def get(self, request):
+        return paginated(self, class_list(user=request.user), ClassSerializer)
+
+
+class ClassDetailApi(GenericAPIView):
+    """One class with its subjects and who teaches each."""
+
+    class ClassDetailSerializer(serializers.Serializer):
+        # The class's own fields as in the list, then its size and teaching.
+        id = serializers.UUIDField(source="school_class.id")
+        name = serializers.CharField(source="school_class.__str__")
+        grade = serializers.IntegerField(source="school_class.grade")
+        section = serializers.CharField(source="school_class.section")
+        academic_year = serializers.CharField(source="school_class.academic_year")
+        class_teacher = PersonSerializer(source="school_class.class_teacher", allow_null=True)
+        student_count = serializers.IntegerField()
+        teaching = TeachingSerializer(many=True)
+
+    @extend_schema(responses=ClassDetailSerializer)
+    def get(self, request, class_id):
+        detail = class_detail(user=request.user, class_id=class_id)
+        return Response(self.ClassDetailSerializer(detail).data)
+
+
+class ClassStudentListApi(GenericAPIView):
+    """A class list, for the class's teachers and the school's admins."""
+
+    class ClassStudentSerializer(serializers.Serializer):
+        id = serializers.UUIDField(source="student.id")
+        username = serializers.CharField(source="student.username")
+        full_name = serializers.CharField(source="student.get_full_name")
+        roll_number = serializers.IntegerField(allow_null=True)
+
+    @extend_schema(responses=ClassStudentSerializer(many=True))
+    def get(self, request, class_id):
+        enrolments = access_class_students(user=request.user, class_id=class_id)
+        return paginated(self, enrolments, self.ClassStudentSerializer)
+
+
+class SubjectListApi(GenericAPIView):
+    """Subjects taught in the caller's classes; a school admin's: all of the school's."""
+
+    @extend_schema(responses=SubjectSerializer(many=True))
+    def get(self, request):
+        return paginated(self, subject_list(user=request.user), SubjectSerializer)

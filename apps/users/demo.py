@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from tqdm import tqdm
 
+from apps.calendar.selectors import academic_year_name_for
 from apps.users.models import (
     Enrolment,
     GuardianLink,
@@ -25,7 +27,8 @@ from apps.users.models import (
     User,
 )
 
-ACADEMIC_YEAR = "2026-27"
+# This year's, so that registers and homework "today" fall inside the demo's academic year.
+ACADEMIC_YEAR = academic_year_name_for(timezone.localdate())
 SUBJECTS = [
     ("Mathematics", "MATH"),
     ("English", "ENG"),
@@ -44,6 +47,7 @@ LAST_NAMES = [
 ]  # fmt: skip
 # Other apps' demo data, in order; each module has seed(context).
 DOMAIN_SEEDS = [
+    "apps.calendar.seed",
     "apps.homework.seed",
     "apps.attendance.seed",
     "apps.grades.seed",

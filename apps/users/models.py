@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
 from django.db import models
 
 from apps.core.tenancy import SchoolOwned, SchoolOwnedQuerySet
@@ -15,6 +16,12 @@ class School(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     timezone = models.CharField(max_length=64, default="UTC")
+    logo = models.FileField(
+        upload_to="schools/logos/",
+        blank=True,
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg"])],
+        help_text="PNG or JPEG, printed on report cards.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

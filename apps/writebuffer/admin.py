@@ -10,6 +10,7 @@ import logging
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django_redis.exceptions import CompressorError
 from redis.exceptions import RedisError, ResponseError
 
@@ -20,6 +21,37 @@ from apps.writebuffer.status import buffer_status
 from apps.writebuffer.tasks import request_sync
 
 logger = logging.getLogger(__name__)
+
+
+class PendingWritesNotice(admin.ModelAdmin):
+    """For a buffered model's changelist, which lists stored rows only: say how many writes
+    still wait for the sync and, for operators, link to the page that syncs now."""
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            label = registration_for(self.model).label
+            pending = buffer_client().model_status(label)["pending"]
+        except (NotRegistered, RedisError):
+            pending = 0
+        if pending and request.user.is_superuser:
+            messages.info(
+                request,
+                format_html(
+                    "{} writes of {} are waiting for the sync and are not listed yet. "
+                    '<a href="{}">Sync now</a>',
+                    pending,
+                    self.model._meta.verbose_name_plural,
+                    reverse("admin:writebuffer_syncrun_changelist"),
+                ),
+            )
+        elif pending:
+            # The count covers every school of the install; a school admin is told only that
+            # some writes wait.
+            messages.info(
+                request,
+                "Recent writes are waiting for the sync (within the hour) and are not listed yet.",
+            )
+        return super().changelist_view(request, extra_context=extra_context)
 
 
 class OperatorOnlyAdmin(admin.ModelAdmin):

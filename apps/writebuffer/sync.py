@@ -297,7 +297,7 @@ def sync_all(*, trigger: str = "schedule", max_records: int | None = None) -> Sy
         error = ""
         consumer = consumer_name()
         try:
-            result.models.update(_sync_models(consumer, budget))
+            _sync_models(consumer, budget, into=result.models)
         except DatabaseUnavailable as exc:
             error = f"database unavailable: {exc}"
             raise
@@ -310,31 +310,41 @@ def sync_all(*, trigger: str = "schedule", max_records: int | None = None) -> Sy
         return result
 
 
-def _sync_models(consumer: str, budget: int) -> dict[str, ModelResult]:
+def _sync_models(consumer: str, budget: int, *, into: dict[str, ModelResult]) -> None:
     """Sync every model with pending writes, several at once on their own connections.
 
     Each model's batch is mostly PostgreSQL's work (parsing, inserting, checking keys) while
     the next model's is mostly Python's (reading and decoding the log), so running them side by
     side keeps both busy. Inside a transaction (a test's, or a caller's atomic block) other
-    connections could not see its rows, so models then go one after another. The budget is
-    shared equally among the models that have pending writes.
+    connections could not see its rows, and SQLite takes one writer at a time (a second
+    connection would wait on "database is locked"), so models then go one after another. The
+    budget is shared equally among the models that have pending writes.
+
+    Each model's result is in ``into`` from its start, so when one model stops the run (the
+    database went away) what the others committed is still counted.
     """
     client = buffer_client()
     active = [r for r in registrations() if client.redis.xlen(log_key(r.label))]
     share = max(1, budget // max(1, len(active)))
     threads = min(int(buffer_settings().get("SYNC_THREADS", 2)), len(active))
-    if threads <= 1 or connection.in_atomic_block:
-        return {r.label: _ModelSync(r, consumer).run(share) for r in active}
+    syncs = {r.label: _ModelSync(r, consumer) for r in active}
+    into.update({label: sync.result for label, sync in syncs.items()})
+    if threads <= 1 or connection.in_atomic_block or connection.vendor == "sqlite":
+        for sync in syncs.values():
+            sync.run(share)
+        return
 
-    def run(registration: Registration) -> ModelResult:
+    def run(sync: _ModelSync) -> ModelResult:
         try:
-            return _ModelSync(registration, consumer).run(share)
+            return sync.run(share)
         finally:
             connections.close_all()  # this thread's own connections
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="writebuffer-sync") as pool:
-        futures = {r.label: pool.submit(run, r) for r in active}
-        return {label: future.result() for label, future in futures.items()}
+        futures = [pool.submit(run, sync) for sync in syncs.values()]
+    # The pool has waited for every model: raise the first error only now, with all counted.
+    for future in futures:
+        future.result()
 
 
 def _record_run(run: SyncRun, result: SyncResult, duration: float, error: str) -> None:

@@ -30,10 +30,12 @@ INSTALLED_APPS = [
     "django_prometheus",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "channels",
     "apps.core",
     "apps.users",
+    "apps.calendar",
     "apps.writebuffer",
     "apps.events",
     "apps.notifications",
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "apps.core.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -226,7 +229,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 # The Redis transport redelivers a task nobody acked within visibility_timeout. Its default (one
 # hour) equals the hourly sync's period, so a slow sync would run twice; keep it far above the
 # hard time limit of any task.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 60 * 60}
+# Its queue and every key kombu writes carry the project's name, so another Celery project on the
+# same Redis neither takes our tasks nor sees our bindings.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 6 * 60 * 60,
+    "global_keyprefix": env("CELERY_KEY_PREFIX", default="schools24:"),
+}
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="schools24")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
@@ -292,6 +301,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package, not a CDN: /api/docs/ works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise load a validation badge from swagger.io on every page.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
         "NotificationKindEnum": "apps.notifications.models.Kind.choices",
         "WarningKindEnum": "apps.analytics.models.WarningKind.choices",

@@ -54,3 +54,35 @@ def test_marks_are_read_only_in_the_admin(world):
         reverse("admin:attendance_attendancemark_changelist"), {"q": world.student.username}
     )
     assert [m.pk for m in found.context["cl"].result_list] == [mark.pk]
+
+
+def test_a_registers_page_shows_its_marks_with_pending_ones_labelled(world):
+    populate(world)
+    register = Register.objects.get()
+    client = Client()
+    client.force_login(world.admin)
+    url = reverse("admin:attendance_register_change", args=[register.pk])
+    name = world.student.get_full_name()
+    pending = client.get(url).content.decode()
+    assert f"<tr><td>{name}</td><td>Absent</td><td>ill</td><td>pending sync</td></tr>" in pending
+    assert f"{world.school.name}: Schools24 administration" in pending
+    sync_all(trigger="test")
+    stored = client.get(url).content.decode()
+    assert f"<tr><td>{name}</td><td>Absent</td><td>ill</td><td></td></tr>" in stored
+
+
+def test_a_buffered_models_list_says_what_waits_for_the_sync(world):
+    from apps.users.tests.factories import SuperuserFactory
+
+    populate(world)
+    url = reverse("admin:attendance_attendancemark_changelist")
+    operator, school_admin = Client(), Client()
+    operator.force_login(SuperuserFactory())
+    school_admin.force_login(world.admin)
+    assert (
+        "1 writes of attendance marks are waiting for the sync and are not listed yet. "
+        f'<a href="{reverse("admin:writebuffer_syncrun_changelist")}">Sync now</a>'
+    ) in operator.get(url).content.decode()
+    assert "Recent writes are waiting for the sync" in school_admin.get(url).content.decode()
+    sync_all(trigger="test")
+    assert "waiting for the sync" not in operator.get(url).content.decode()

@@ -40,10 +40,11 @@ def test_a_class_of_40_is_marked_in_one_request(client_for, django_assert_num_qu
         for index, student in enumerate(world.students)
     ]
     client = client_for(world.teacher)
-    # Constant in the class size: class, teaches check, roster, register lookup, savepoint,
-    # insert, release, current marks, register update, then the response's marks (one query,
-    # plus students and markers of the pending rows).
-    with django_assert_num_queries(12):
+    # Constant in the class size: class, teaches check, roster, register lookup, the calendar
+    # (academic year, school week, holidays), savepoint, insert, release, current marks,
+    # register update, then the response's marks (one query, plus students and markers of the
+    # pending rows).
+    with django_assert_num_queries(15):
         response = take_register(client, world, marks)
     assert response.status_code == 201, response.json()
     body = response.json()

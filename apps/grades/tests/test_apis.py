@@ -210,8 +210,13 @@ def test_list_endpoints_query_counts(world, term, client_for, django_assert_num_
         assert client.get(reverse("grades-assessments")).json()["count"] == 3
     with django_assert_num_queries(2):  # visible assessment ids, marks (all joined)
         assert client.get(reverse("grades-marks")).json()["count"] == 9
-    # class, subject, assessments, marks, scale (none here, so no bands query), students
-    with django_assert_num_queries(6):
+    from apps.homework.tests.conftest import make_homework
+
+    for n in range(3):
+        make_homework(world, title=f"H{n}")
+    # class, subject, assessments, homework, graded submissions, marks, scale (none here, so
+    # no bands query), students: the same for any number of assessments and homework
+    with django_assert_num_queries(8):
         response = client.get(
             reverse("grades-gradebook"),
             {"school_class": str(world.school_class.pk), "subject": str(world.subject.pk)},
@@ -247,3 +252,123 @@ def test_a_teacher_of_another_subject_sees_the_assessments_but_not_the_marks(
     assert book.status_code == 404
     own = client.get(reverse("grades-assessment-marks", args=[assessment.json()["id"]]))
     assert [m["score"] for m in own.json()["results"]] == ["40.00"]
+
+
+def test_graded_homework_counts_in_the_gradebook_and_report_card(world, term, scale, client_for):
+    """Homework graded through the homework API is a column of kind "homework" with its own
+    weight; ungraded homework has a column but no score; the report card averages it in."""
+    from apps.homework.tests.conftest import make_homework
+
+    client = client_for(world.teacher)
+    test = create_assessment(client, world, term, title="Test", max_score="50", weight="1")
+    first, second, _third = world.students
+    enter_marks(client, test.json()["id"], [(first, 40), (second, 40)])
+    essay = make_homework(
+        world, title="Essay", max_score=Decimal(20), weight=Decimal(3),
+        due_at=timezone.now() + timedelta(days=2),
+    )  # fmt: skip
+    ungraded = make_homework(world, title="Poem", due_at=timezone.now() + timedelta(days=3))
+    for student, score in ((first, "10"), (second, None)):
+        submitted = client_for(student).post(
+            reverse("homework-submissions", args=[essay.pk]), {"text": "mine"}, format="json"
+        )
+        assert submitted.status_code == 201, submitted.json()
+        if score is not None:
+            graded = client.post(
+                reverse("homework-submission-grade", args=[essay.pk, submitted.json()["id"]]),
+                {"score": score},
+                format="json",
+            )
+            assert graded.status_code == 200, graded.json()
+
+    response = client.get(
+        reverse("grades-gradebook"),
+        {
+            "school_class": str(world.school_class.pk),
+            "subject": str(world.subject.pk),
+            "term": str(term.pk),
+        },
+    )
+    assert response.status_code == 200
+    columns = [
+        (a["id"], a["kind"], a["title"], a["weight"]) for a in response.json()["assessments"]
+    ]
+    assert columns == [
+        (test.json()["id"], "test", "Test", "1.00"),
+        (str(essay.pk), "homework", "Essay", "3.00"),
+        (str(ungraded.pk), "homework", "Poem", "1.00"),
+    ]
+    rows = {row["student"]["id"]: row for row in response.json()["results"]}
+    # first: (1 * 40/50 + 3 * 10/20) / 4 = (0.8 + 1.5) / 4 = 57.5%; second: test only, 80%
+    assert rows[str(first.pk)]["scores"] == {
+        test.json()["id"]: "40.00",
+        str(essay.pk): "10.00",
+        str(ungraded.pk): None,
+    }
+    assert (rows[str(first.pk)]["average_percent"], rows[str(first.pk)]["letter"]) == ("57.50", "F")
+    assert (rows[str(second.pk)]["average_percent"], rows[str(second.pk)]["letter"]) == (
+        "80.00",
+        "B",
+    )
+
+    pdf = client_for(first).get(
+        reverse("grades-report-card", args=[first.pk]), {"term": str(term.pk)}
+    )
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert f"{world.subject.name}\n2 of 3\n57.50%\nF\n" in text
+
+
+def test_a_report_card_a_school_would_hand_out(world, term, scale, client_for, tmp_path, settings):
+    """Attendance for the term, the subject teacher's comment, the class teacher's remark, the
+    grading key, the logo and signature lines; one PDF for the whole class for its teacher."""
+    from django.core.files.base import ContentFile
+
+    from apps.attendance.services import MarkInput, register_take, school_today
+    from apps.grades.models import ReportComment
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    png = io.BytesIO()
+    __import__("PIL.Image").Image.new("RGB", (120, 60), "navy").save(png, "PNG")
+    world.school.logo.save("logo.png", ContentFile(png.getvalue()))
+    client = client_for(world.teacher)
+    assessment_id = create_assessment(client, world, term).json()["id"]
+    enter_marks(client, assessment_id, [(world.student, 46), (world.students[1], 30)])
+    register_take(
+        school_class=world.school_class, on=school_today(world.school), period=0,
+        marks=[MarkInput(student_id=s.pk, code="present") for s in world.students],
+        marked_by=world.teacher,
+    )  # fmt: skip
+    ReportComment.objects.create(
+        school=world.school, student=world.student, term=term, subject=world.subject,
+        text="Careful, steady work.", author=world.teacher,
+    )  # fmt: skip
+    ReportComment.objects.create(
+        school=world.school, student=world.student, term=term, text="A fine term.",
+        author=world.teacher,
+    )  # fmt: skip
+
+    response = client_for(world.guardian).get(
+        reverse("grades-report-card", args=[world.student.pk]), {"term": str(term.pk)}
+    )
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    teacher = world.teacher.get_full_name()
+    assert "Grading key: A from 90.00%, B from 80.00%, C from 70.00%, F from 0.00%." in text
+    assert "1 school day: 1 present. Attendance 100.0%." in text
+    assert f"{world.subject.name} ({teacher}): Careful, steady work." in text
+    assert "Class teacher's remark\nA fine term." in text
+    assert f"Class teacher: {teacher}" in text and "Principal" in text
+    assert "Parent or guardian" in text
+    assert len(reader.pages[0].images) == 1  # the logo
+
+    url = reverse("grades-class-report-cards", args=[world.school_class.pk])
+    whole_class = client.get(url, {"term": str(term.pk)})
+    assert whole_class.status_code == 200
+    assert whole_class["Content-Type"] == "application/pdf"
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(whole_class.content)).pages]
+    assert len(pages) == 3
+    students = [s.get_full_name() for s in world.students]
+    assert [next(n for n in students if f"Student: {n} (" in page) for page in pages] == students
+    # Not for students, guardians, or another class's teacher.
+    assert client_for(world.student).get(url).status_code == 403
+    assert client_for(world.admin).get(url, {"term": str(term.pk)}).status_code == 200

@@ -316,3 +316,26 @@ def test_submission_list_query_count_before_and_after_sync(
     with django_assert_num_queries(3):
         synced = client.get(submissions_url(homework))
     assert synced.json()["results"] == pending.json()["results"]
+
+
+def test_text_over_its_limit_is_a_400_naming_the_field_and_creates_nothing(world, client_for):
+    from apps.homework.models import INSTRUCTIONS_MAX_LENGTH
+
+    response = client_for(world.teacher).post(
+        reverse("homework-list"),
+        {
+            "school_class": str(world.school_class.pk),
+            "subject": str(world.subject.pk),
+            "title": "Essay",
+            "instructions": "a" * (INSTRUCTIONS_MAX_LENGTH + 1),
+            "due_at": (timezone.now() + timedelta(days=1)).isoformat(),
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "instructions": [
+            f"Ensure this field has no more than {INSTRUCTIONS_MAX_LENGTH} characters."
+        ]
+    }
+    assert not Homework.objects.exists()

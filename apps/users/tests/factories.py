@@ -5,11 +5,13 @@ school: pass ``school=`` (everything is created there) or a related object such 
 or ``student=`` (the school is taken from it).
 """
 
+from datetime import date
 from typing import TypeVar
 
 import factory
 from factory.django import DjangoModelFactory
 
+from apps.calendar.selectors import academic_year_name_for
 from apps.users.models import (
     Enrolment,
     GuardianLink,
@@ -126,7 +128,8 @@ class SchoolClassFactory(SchoolOwnedFactory[SchoolClass]):
     # (grade, section) pairs never repeat within a run, so the unique_class constraint holds.
     grade = factory.Sequence(lambda n: n % 12 + 1)
     section = factory.Sequence(lambda n: f"{chr(ord('A') + n % 26)}{n // 26 or ''}")
-    academic_year = "2026-27"
+    # The current year, so that registers taken "today" in tests fall inside it.
+    academic_year = factory.LazyFunction(lambda: academic_year_name_for(date.today()))
     class_teacher = None
 
 

@@ -164,6 +164,8 @@ class TestMe:
                 "name": teacher.school.name,
                 "slug": teacher.school.slug,
             },
+            "classes": [],
+            "children": [],
         }
 
     def test_operator_has_no_school(self, jwt_client):

@@ -301,7 +301,9 @@ class CeleryWorkers:
         # `make test` exports) over the broker given to the app.
         app = Celery("wbtest-sender")
         try:
-            with Connection(self.broker_url) as connection:
+            # The project's key prefix too, or the task lands where the workers do not look.
+            options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+            with Connection(self.broker_url, transport_options=options) as connection:
                 app.send_task(name, kwargs=kwargs, queue=self.queue, connection=connection)
         finally:
             app.close()

@@ -45,3 +45,47 @@ def test_two_models_sync_at_once_exactly():
     assert set(AttendanceMark.objects.values_list("id", flat=True)) == {m.pk for m in marks}
     assert db_values() == {str(n.pk): note_values(n) for n in notes}
     assert buffer_is_empty()
+
+
+def test_a_run_stopped_by_one_model_still_counts_what_the_others_committed(monkeypatch):
+    """One model's batch finds the database gone; the other model's rows were committed.
+    The run is recorded as failed with exactly those rows synced (it used to say 0)."""
+    from django.db import OperationalError
+
+    from apps.writebuffer import sink
+    from apps.writebuffer.models import SyncRun
+    from apps.writebuffer.sync import DatabaseUnavailable
+
+    world = ClassWorld(students=3)
+    register = Register.objects.create(
+        school=world.school, school_class=world.school_class, date=date(2026, 9, 1), period=1
+    )
+    buffered_save_many(
+        [
+            AttendanceMark(
+                id=mark_id(register.pk, student.pk),
+                school=world.school,
+                register=register,
+                student=student,
+                code="present",
+            )
+            for student in world.students
+        ]
+    )
+    buffered_save_many([make_note(title=f"n{i}") for i in range(4)])
+    real_upsert = sink.upsert
+
+    def upsert(model, rows):
+        if model is AttendanceMark:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_upsert(model, rows)
+
+    monkeypatch.setattr(sink, "upsert", upsert)
+
+    with pytest.raises(DatabaseUnavailable):
+        sync_all(trigger="test")
+
+    run = SyncRun.objects.get(trigger="test")
+    assert (run.status, run.records_synced, run.records_failed) == ("failed", 4, 0)
+    assert len(db_values()) == 4
+    assert not AttendanceMark.objects.exists()

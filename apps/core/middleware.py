@@ -1,0 +1,84 @@
+"""JSON errors for everything under ``/api/``, whatever ``DEBUG`` says.
+
+Django's URL resolver and request parsing answer before DRF's exception handler is reached: an
+unknown path or a malformed id (a ``<uuid:...>`` that is not one) is Django's 404, a body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a ``RequestDataTooBig``. With ``DEBUG`` on those become
+Django's HTML debug pages (the 404 one lists every URL pattern), which a mobile client cannot
+read; ``handler404`` and friends only apply with ``DEBUG`` off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from apps.core.errors import error_body
+
+_MESSAGES = {
+    400: ("bad_request", "The request is malformed."),
+    403: ("permission_denied", "Forbidden."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", "Method not allowed."),
+    413: ("request_too_large", "The request body is too large."),
+    500: ("server_error", "Internal error."),
+}
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _too_large() -> JsonResponse:
+    code, message = _MESSAGES[413]
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return JsonResponse(error_body(code, f"{message} The limit is {limit} bytes."), status=413)
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class ApiJsonErrorsMiddleware:
+    """Outermost middleware: answers an oversized non-upload body with 413 before anything reads
+    it, and turns any non-JSON error response under ``/api/`` into the error shape."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _is_api(request):
+            return self.get_response(request)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        content_type = request.META.get("CONTENT_TYPE", "")
+        # Multipart bodies carry files, which are limited by the upload rules, not this one.
+        if (
+            limit is not None
+            and not content_type.startswith("multipart/")
+            and _declared_length(request) > limit
+        ):
+            return _too_large()
+        response = self.get_response(request)
+        if response.status_code < 400 or response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            return response
+        code, message = _MESSAGES.get(
+            response.status_code, ("error", response.reason_phrase or "Error.")
+        )
+        json_response = JsonResponse(error_body(code, message), status=response.status_code)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if header in response:
+                json_response[header] = response[header]
+        return json_response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # A body with no (or a lying) Content-Length still hits Django's limit when it is read.
+        if _is_api(request) and isinstance(exception, RequestDataTooBig):
+            return _too_large()
+        return None
