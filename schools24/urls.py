@@ -15,6 +15,7 @@ api_v1 = [
     path("homework/", include("apps.homework.urls")),
     path("attendance/", include("apps.attendance.urls")),
     path("grades/", include("apps.grades.urls")),
+    path("fees/", include("apps.fees.urls")),
 ]
 
 urlpatterns = [

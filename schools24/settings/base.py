@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "apps.homework",
     "apps.attendance",
     "apps.grades",
+    "apps.fees",
     "apps.dashboards",
     "apps.benchmarks",
 ]
@@ -146,6 +147,10 @@ HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS = env.list(
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+
+# --- Fees -----------------------------------------------------------------------------------
+# The shared secret of the in-repo "test" payment gateway's webhook signatures (README, "Fees").
+FEES_TEST_GATEWAY_SECRET = env("FEES_TEST_GATEWAY_SECRET", default="schools24-test-gateway-secret")
 
 # --- Redis roles ----------------------------------------------------------------------------
 # REDIS_URL: read cache, sessions and the channel layer; may evict (LRU).
