@@ -181,7 +181,7 @@ class InvoiceAdmin(SchoolScopedAdmin):
         if by not in REPORT_KINDS:
             by = "class"
         rows = fee_report(user=request.user, by=by)
-        if request.GET.get("format") == "csv":
+        if request.GET.get("export") == "csv":
             return csv_response(rows, filename=f"fees-by-{by}.csv")
         context = {
             **self.admin_site.each_context(request),

@@ -306,7 +306,8 @@ class GatewayWebhookApi(GenericAPIView):
 
 
 class FeeReportApi(GenericAPIView):
-    """Invoiced, collected and outstanding amounts per class, head or month; ``?format=csv``."""
+    """Invoiced, collected and outstanding amounts per class, head or month of the due date;
+    ``?export=csv`` for a spreadsheet (``?format=`` is DRF's own renderer switch)."""
 
     permission_classes = [FEE_STAFF]
 
@@ -332,7 +333,7 @@ class FeeReportApi(GenericAPIView):
             date_from=filters.validated_data.get("date_from"),
             date_to=filters.validated_data.get("date_to"),
         )
-        if request.query_params.get("format") == "csv":
+        if request.query_params.get("export") == "csv":
             return csv_response(rows, filename=f"fees-by-{filters.validated_data['by']}.csv")
         return Response(self.RowSerializer(rows, many=True).data)
 
