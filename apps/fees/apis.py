@@ -137,13 +137,13 @@ class InvoiceDetailSerializer(InvoiceSerializer):
 class InvoiceListApi(GenericAPIView):
     permission_classes = [FEE_READERS]
 
-    class FilterSerializer(serializers.Serializer):
+    class InvoiceFilterSerializer(serializers.Serializer):
         student = serializers.UUIDField(required=False)
         status = serializers.ChoiceField(choices=InvoiceStatus.choices, required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses=InvoiceSerializer(many=True))
+    @extend_schema(parameters=[InvoiceFilterSerializer], responses=InvoiceSerializer(many=True))
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.InvoiceFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         invoices = invoice_list(
             user=request.user,
@@ -167,16 +167,18 @@ class InvoicePaymentsApi(GenericAPIView):
 
     permission_classes = [FEE_STAFF]
 
-    class InputSerializer(serializers.Serializer):
+    class PaymentCreateInputSerializer(serializers.Serializer):
         amount = MoneyField()
         method = serializers.CharField(max_length=20)
         reference = serializers.CharField(max_length=100, required=False, default="")
 
     @extend_schema(
-        request=InputSerializer, parameters=[IDEMPOTENCY_KEY], responses={201: PaymentSerializer}
+        request=PaymentCreateInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: PaymentSerializer},
     )
     def post(self, request, invoice_id):
-        data = self.InputSerializer(data=request.data)
+        data = self.PaymentCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invoice = access_invoice(user=request.user, invoice_id=invoice_id)
         payment, _ = payment_record(
@@ -195,19 +197,21 @@ class InvoiceCheckoutApi(GenericAPIView):
 
     permission_classes = [FEE_READERS]
 
-    class InputSerializer(serializers.Serializer):
+    class CheckoutInputSerializer(serializers.Serializer):
         amount = MoneyField()
         gateway = serializers.CharField(max_length=20, default="test")
 
-    class OutputSerializer(serializers.Serializer):
+    class CheckoutOutputSerializer(serializers.Serializer):
         payment = PaymentSerializer()
         checkout_url = serializers.CharField()
 
     @extend_schema(
-        request=InputSerializer, parameters=[IDEMPOTENCY_KEY], responses={201: OutputSerializer}
+        request=CheckoutInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: CheckoutOutputSerializer},
     )
     def post(self, request, invoice_id):
-        data = self.InputSerializer(data=request.data)
+        data = self.CheckoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invoice = access_invoice(user=request.user, invoice_id=invoice_id)
         payment, url = checkout_start(
@@ -224,13 +228,13 @@ class InvoiceCheckoutApi(GenericAPIView):
 class InvoiceDiscountsApi(GenericAPIView):
     permission_classes = [FEE_STAFF]
 
-    class InputSerializer(serializers.Serializer):
+    class DiscountInputSerializer(serializers.Serializer):
         amount = MoneyField()
         reason = serializers.CharField(max_length=200)
 
-    @extend_schema(request=InputSerializer, responses={201: InvoiceDetailSerializer})
+    @extend_schema(request=DiscountInputSerializer, responses={201: InvoiceDetailSerializer})
     def post(self, request, invoice_id):
-        data = self.InputSerializer(data=request.data)
+        data = self.DiscountInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invoice = access_invoice(user=request.user, invoice_id=invoice_id)
         invoice_discount_add(
@@ -257,15 +261,17 @@ class InvoiceCancelApi(GenericAPIView):
 class PaymentRefundsApi(GenericAPIView):
     permission_classes = [FEE_STAFF]
 
-    class InputSerializer(serializers.Serializer):
+    class RefundInputSerializer(serializers.Serializer):
         amount = MoneyField()
         reason = serializers.CharField(max_length=200)
 
     @extend_schema(
-        request=InputSerializer, parameters=[IDEMPOTENCY_KEY], responses={201: RefundSerializer}
+        request=RefundInputSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: RefundSerializer},
     )
     def post(self, request, payment_id):
-        data = self.InputSerializer(data=request.data)
+        data = self.RefundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         payment = access_payment(user=request.user, payment_id=payment_id)
         refund, _ = refund_create(
@@ -311,21 +317,21 @@ class FeeReportApi(GenericAPIView):
 
     permission_classes = [FEE_STAFF]
 
-    class FilterSerializer(serializers.Serializer):
+    class ReportFilterSerializer(serializers.Serializer):
         by = serializers.ChoiceField(choices=REPORT_KINDS, default="class")
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
 
-    class RowSerializer(serializers.Serializer):
+    class ReportRowSerializer(serializers.Serializer):
         key = serializers.CharField()
         invoices = serializers.IntegerField()
         invoiced = money()
         collected = money()
         outstanding = money()
 
-    @extend_schema(parameters=[FilterSerializer], responses=RowSerializer(many=True))
+    @extend_schema(parameters=[ReportFilterSerializer], responses=ReportRowSerializer(many=True))
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.ReportFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         rows = fee_report(
             user=request.user,
@@ -335,7 +341,7 @@ class FeeReportApi(GenericAPIView):
         )
         if request.query_params.get("export") == "csv":
             return csv_response(rows, filename=f"fees-by-{filters.validated_data['by']}.csv")
-        return Response(self.RowSerializer(rows, many=True).data)
+        return Response(self.ReportRowSerializer(rows, many=True).data)
 
 
 def csv_response(rows, *, filename: str) -> HttpResponse:
