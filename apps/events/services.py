@@ -22,7 +22,7 @@ import logging
 import os
 import socket
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -34,6 +34,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from apps.events.groups import groups_for
 from apps.events.models import FailedEvent, OutboxEvent
+from apps.events.origin import current_origin
 from apps.events.registry import Registration, registrations
 from apps.events.types import Event
 from apps.writebuffer.connection import key_prefix, redis_client
@@ -68,6 +69,8 @@ def _redis() -> Redis:
 # --- publishing -----------------------------------------------------------------------------
 def event_publish(event: Event) -> None:
     """Publish ``event`` once the current transaction (if any) has committed."""
+    if not event.origin:
+        event = replace(event, origin=current_origin())
     transaction.on_commit(lambda: _deliver(event), robust=True)
 
 

@@ -51,6 +51,8 @@ class Event:
     class_ids: tuple[str, ...] = ()
     user_ids: tuple[str, ...] = ()
     actor_id: str | None = None
+    # Address and client of the request that caused it (empty outside a request).
+    origin: dict[str, str] = field(default_factory=dict)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     occurred_at: str = field(default_factory=_now)
 

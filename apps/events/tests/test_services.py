@@ -11,10 +11,12 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.http import HttpResponse
 
 from apps.events import registry
 from apps.events.groups import class_group, user_group
 from apps.events.models import FailedEvent, OutboxEvent
+from apps.events.origin import RequestOriginMiddleware
 from apps.events.services import event_publish, events_dispatch, stream_key
 from apps.events.types import Event, EventType
 from apps.writebuffer.connection import redis_client
@@ -142,3 +144,19 @@ def test_event_round_trips_through_json():
     assert Event.from_json(event.to_json()) == event
     assert event.actor_id == "3"
     assert event.school_id == "7"
+
+
+def test_events_published_during_a_request_carry_its_address_and_client(rf):
+    published: list[Event] = []
+
+    def view(request):
+        event_publish(make_event())
+        published.append(Event.from_json(redis_client().xrange(stream_key())[-1][1][b"e"]))
+        return HttpResponse("ok")
+
+    request = rf.get("/", REMOTE_ADDR="203.0.113.9", HTTP_USER_AGENT="Schools24-Android/3.1")
+    RequestOriginMiddleware(view)(request)
+    assert published[0].origin == {"address": "203.0.113.9", "client": "Schools24-Android/3.1"}
+    event_publish(make_event())  # outside a request
+    last = Event.from_json(redis_client().xrange(stream_key())[-1][1][b"e"])
+    assert last.origin == {}
