@@ -26,60 +26,44 @@ def _people(invoice: Invoice) -> tuple[str, ...]:
     return (str(invoice.student_id), *(str(guardian) for guardian in guardians))
 
 
-def invoice_issued(invoice: Invoice) -> None:
+def _publish(type_: EventType, invoice: Invoice, data: dict, actor_id=None) -> None:
     event_publish(
         Event(
-            type=EventType.INVOICE_ISSUED,
+            type=type_,
             school_id=invoice.school_id,
             data={
                 "invoice_id": str(invoice.pk),
                 "student_id": str(invoice.student_id),
-                "title": invoice.title,
-                "amount": str(invoice.balance),
                 "currency": invoice.currency,
-                "due_date": invoice.due_date.isoformat(),
+                **data,
             },
             user_ids=_people(invoice),
+            actor_id=actor_id,
         )
+    )
+
+
+def invoice_issued(invoice: Invoice) -> None:
+    _publish(
+        EventType.INVOICE_ISSUED,
+        invoice,
+        {"title": invoice.title, "amount": str(invoice.balance), "due_date": str(invoice.due_date)},
     )
 
 
 def payment_received(payment: Payment, invoice: Invoice) -> None:
-    event_publish(
-        Event(
-            type=EventType.PAYMENT_RECEIVED,
-            school_id=payment.school_id,
-            data={
-                "payment_id": str(payment.pk),
-                "invoice_id": str(invoice.pk),
-                "student_id": str(invoice.student_id),
-                "amount": str(payment.amount),
-                "currency": invoice.currency,
-                "receipt_number": payment.receipt_number,
-                "balance_after": str(payment.balance_after),
-            },
-            user_ids=_people(invoice),
-            actor_id=payment.recorded_by_id,
-        )
-    )
+    data = {
+        "payment_id": str(payment.pk),
+        "amount": str(payment.amount),
+        "receipt_number": payment.receipt_number,
+        "balance_after": str(payment.balance_after),
+    }
+    _publish(EventType.PAYMENT_RECEIVED, invoice, data, actor_id=payment.recorded_by_id)
 
 
 def fee_due(invoice: Invoice, *, kind: str) -> None:
-    event_publish(
-        Event(
-            type=EventType.FEE_DUE,
-            school_id=invoice.school_id,
-            data={
-                "invoice_id": str(invoice.pk),
-                "student_id": str(invoice.student_id),
-                "kind": kind,
-                "balance": str(invoice.balance),
-                "currency": invoice.currency,
-                "due_date": invoice.due_date.isoformat(),
-            },
-            user_ids=_people(invoice),
-        )
-    )
+    data = {"kind": kind, "balance": str(invoice.balance), "due_date": str(invoice.due_date)}
+    _publish(EventType.FEE_DUE, invoice, data)
 
 
 def send_reminder(*, recipients: list[str], subject: str, body: str) -> int:

@@ -107,6 +107,24 @@ def _check_not_overpaid(invoice: Invoice, amount: Decimal, *, allow_credit: bool
         )
 
 
+def _lock_for_payment(
+    invoice_id: uuid.UUID, amount: object, key: str | None
+) -> tuple[Invoice, Decimal, Payment | None]:
+    """Lock the invoice and check a new payment on it: (invoice, amount, the payment an earlier
+    request with ``key`` made, if any). A replay is answered before the invoice's state is
+    checked: the first request's payment stands even if the invoice is settled by now."""
+    invoice = lock_invoice(invoice_id)
+    settings = fee_settings_for(invoice.school_id)
+    value = check_amount(amount, decimals=settings.currency_decimals)
+    replayed = _replayed_payment(
+        school_id=invoice.school_id, key=key, invoice_id=invoice.pk, amount=value
+    )
+    if replayed is None:
+        _check_open(invoice)
+        _check_not_overpaid(invoice, value, allow_credit=settings.allow_credit)
+    return invoice, value, replayed
+
+
 def _receive(invoice: Invoice, payment: Payment) -> None:
     """Book a succeeded payment: receipt number, invoice totals, status, balance after."""
     payment.status = PaymentStatus.SUCCEEDED
@@ -141,16 +159,9 @@ def payment_record(
         )
     try:
         with transaction.atomic():
-            invoice = lock_invoice(invoice_id)
-            settings = fee_settings_for(invoice.school_id)
-            value = check_amount(amount, decimals=settings.currency_decimals)
-            replayed = _replayed_payment(
-                school_id=invoice.school_id, key=key, invoice_id=invoice.pk, amount=value
-            )
+            invoice, value, replayed = _lock_for_payment(invoice_id, amount, key)
             if replayed is not None:
                 return replayed, False
-            _check_open(invoice)
-            _check_not_overpaid(invoice, value, allow_credit=settings.allow_credit)
             payment = Payment(
                 school_id=invoice.school_id, invoice=invoice, student_id=invoice.student_id,
                 amount=value, method=method, status=PaymentStatus.PENDING, idempotency_key=key,
@@ -237,16 +248,9 @@ def checkout_start(
     gateway = get_gateway(gateway_name)
     key = _check_key(idempotency_key, required=False)
     with transaction.atomic():
-        invoice = lock_invoice(invoice_id)
-        settings = fee_settings_for(invoice.school_id)
-        value = check_amount(amount, decimals=settings.currency_decimals)
-        replayed = _replayed_payment(
-            school_id=invoice.school_id, key=key, invoice_id=invoice.pk, amount=value
-        )
+        invoice, value, replayed = _lock_for_payment(invoice_id, amount, key)
         if replayed is not None:
             return replayed, gateway.checkout_url(replayed)
-        _check_open(invoice)
-        _check_not_overpaid(invoice, value, allow_credit=settings.allow_credit)
         payment = Payment(
             school_id=invoice.school_id, invoice=invoice, student_id=invoice.student_id,
             amount=value, method=PaymentMethod.ONLINE, status=PaymentStatus.PENDING,
