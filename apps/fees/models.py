@@ -21,6 +21,10 @@ from apps.writebuffer.models import BufferedModel
 
 ZERO = Decimal("0")
 
+# Money records use RESTRICT, not PROTECT, for what they refer to: a student, a fee head or an
+# invoice with payments cannot be deleted on its own, yet an operator can still delete a whole
+# school (everything goes in one cascade, which RESTRICT allows and PROTECT would refuse).
+
 
 def money_field(**options) -> models.DecimalField:
     return models.DecimalField(max_digits=12, decimal_places=2, **options)
@@ -129,7 +133,7 @@ class FeeStructure(SchoolOwned):
     category = models.CharField(
         max_length=40, blank=True, help_text="Only students of this category; blank for all."
     )
-    plan = models.ForeignKey(InstallmentPlan, on_delete=models.PROTECT, related_name="structures")
+    plan = models.ForeignKey(InstallmentPlan, on_delete=models.RESTRICT, related_name="structures")
     applied_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -142,7 +146,7 @@ class FeeStructure(SchoolOwned):
 class FeeStructureLine(SchoolOwned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     structure = models.ForeignKey(FeeStructure, on_delete=models.CASCADE, related_name="lines")
-    head = models.ForeignKey(FeeHead, on_delete=models.PROTECT, related_name="+")
+    head = models.ForeignKey(FeeHead, on_delete=models.RESTRICT, related_name="+")
     amount = money_field(validators=[MinValueValidator(Decimal("0.01"))])
 
     class Meta:
@@ -241,15 +245,15 @@ class InvoiceStatus(models.TextChoices):
 
 class Invoice(SchoolOwned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    student = models.ForeignKey("users.User", on_delete=models.PROTECT, related_name="invoices")
+    student = models.ForeignKey("users.User", on_delete=models.RESTRICT, related_name="invoices")
     school_class = models.ForeignKey(
-        "users.SchoolClass", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "users.SchoolClass", on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     structure = models.ForeignKey(
-        FeeStructure, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+        FeeStructure, on_delete=models.RESTRICT, null=True, blank=True, related_name="invoices"
     )
     installment = models.ForeignKey(
-        Installment, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Installment, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     title = models.CharField(max_length=200)
     currency = models.CharField(max_length=3)
@@ -308,7 +312,7 @@ class InvoiceLine(SchoolOwned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    head = models.ForeignKey(FeeHead, on_delete=models.PROTECT, null=True, blank=True)
+    head = models.ForeignKey(FeeHead, on_delete=models.RESTRICT, null=True, blank=True)
     description = models.CharField(max_length=200)
     # Always positive; the kind says whether it adds to or takes from the balance.
     amount = money_field(validators=[MinValueValidator(Decimal("0.01"))])
@@ -359,8 +363,8 @@ class Payment(SchoolOwned, BufferedModel):
     in PostgreSQL, with its receipt number and the invoice's new balance, before anyone is told
     it was taken."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
-    student = models.ForeignKey("users.User", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.RESTRICT, related_name="payments")
+    student = models.ForeignKey("users.User", on_delete=models.RESTRICT, related_name="+")
     amount = money_field()
     method = models.CharField(max_length=10, choices=PaymentMethod.choices)
     status = models.CharField(max_length=10, choices=PaymentStatus.choices)
@@ -412,8 +416,8 @@ class ReceiptSequence(SchoolOwned):
 
 class Refund(SchoolOwned):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.RESTRICT, related_name="refunds")
+    invoice = models.ForeignKey(Invoice, on_delete=models.RESTRICT, related_name="refunds")
     amount = money_field()
     reason = models.CharField(max_length=200)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)

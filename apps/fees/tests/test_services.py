@@ -196,3 +196,14 @@ def test_a_hand_discount_needs_a_reason_and_cannot_exceed_the_charges(invoice, w
     invoice_discount_add(invoice_id=invoice.pk, amount="200", reason="Hardship", given_by=None)
     invoice.refresh_from_db()
     assert (invoice.discounts_total, invoice.balance) == (Decimal("200.00"), Decimal("7000.00"))
+
+
+def test_a_student_with_invoices_cannot_be_deleted_but_their_whole_school_can(invoice, world):
+    from django.db.models import RestrictedError
+
+    payment_record(invoice_id=invoice.pk, amount="10.00", method="cash", recorded_by=None,
+                   idempotency_key="del")  # fmt: skip
+    with pytest.raises(RestrictedError):
+        world.student.delete()
+    world.school.delete()
+    assert (Invoice.objects.count(), Payment.objects.count()) == (0, 0)
