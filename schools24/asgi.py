@@ -16,6 +16,9 @@ from apps.dashboards.routing import websocket_urlpatterns  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": origin_checked(websocket_auth_stack(URLRouter(websocket_urlpatterns))),
+        # URLRouter takes Django's path() patterns; the stubs want Channels' own pattern type.
+        "websocket": origin_checked(
+            websocket_auth_stack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
+        ),
     }
 )

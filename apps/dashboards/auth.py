@@ -17,7 +17,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 def _user_from_token(raw_token: str):
     authentication = JWTAuthentication()
     try:
-        return authentication.get_user(authentication.get_validated_token(raw_token))
+        return authentication.get_user(authentication.get_validated_token(raw_token.encode()))
     except (InvalidToken, TokenError, AuthenticationFailed):
         # AuthenticationFailed: a valid token of a user since deactivated or deleted.
         return AnonymousUser()

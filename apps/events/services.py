@@ -23,7 +23,7 @@ import os
 import socket
 import time
 from dataclasses import asdict, replace
-from typing import Any
+from typing import Any, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -191,7 +191,11 @@ def _dispatch_one(client: Redis, reg: Registration, conf: dict[str, Any], deadli
     )
     count += _handle_entries(client, reg, claimed, conf)
     while time.monotonic() < deadline:
-        reply = client.xreadgroup(reg.name, consumer, {stream_key(): ">"}, count=conf["BATCH_SIZE"])
+        # The connection does not decode replies: [(stream, [(id, {field: value})])].
+        reply = cast(
+            list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]],
+            client.xreadgroup(reg.name, consumer, {stream_key(): ">"}, count=conf["BATCH_SIZE"]),
+        )
         entries = reply[0][1] if reply else []
         if not entries:
             break
@@ -224,7 +228,7 @@ def _maybe_dead_letter(
     client: Redis, reg: Registration, entry_id: bytes, event: Event, exc: Exception, conf: dict
 ) -> None:
     info = client.xpending_range(stream_key(), reg.name, min=entry_id, max=entry_id, count=1)
-    deliveries = info[0]["times_delivered"] if info else 1
+    deliveries = cast(int, info[0]["times_delivered"]) if info else 1
     if deliveries < conf["MAX_DELIVERIES"]:
         return  # stays pending; reclaimed after CLAIM_IDLE_SECONDS
     try:

@@ -1,6 +1,7 @@
 """Schools (the tenants), people and roles, classes, subjects, who teaches or learns where."""
 
 import uuid
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -30,7 +31,8 @@ class Role(models.TextChoices):
     GUARDIAN = "guardian", "Guardian"
 
 
-class SchoolUserManager(UserManager.from_queryset(SchoolOwnedQuerySet)):
+# from_queryset builds the base class at run time, which mypy cannot follow.
+class SchoolUserManager(UserManager.from_queryset(SchoolOwnedQuerySet)):  # type: ignore[misc]
     pass
 
 
@@ -43,7 +45,7 @@ class User(AbstractUser):
     )
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
 
-    objects = SchoolUserManager()
+    objects: ClassVar[SchoolUserManager] = SchoolUserManager()
 
     class Meta:
         ordering = ["username"]
