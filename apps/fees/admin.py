@@ -7,6 +7,8 @@ through the services, which lock the invoice and keep its totals and receipt num
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -32,6 +34,7 @@ from apps.fees.models import (
 )
 from apps.fees.selectors import REPORT_KINDS, fee_report
 from apps.fees.services.invoices import invoice_cancel, structure_apply
+from apps.users.models import User
 
 
 class SchoolScopedInline(admin.TabularInline):
@@ -131,8 +134,7 @@ class LateFineRuleAdmin(SchoolScopedAdmin):
 class InvoiceLineInline(admin.TabularInline):
     model = InvoiceLine
     extra = 0
-    fields = ["kind", "description", "amount", "reason", "fine_date"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "description", "amount", "reason", "fine_date")
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -142,8 +144,9 @@ class InvoiceLineInline(admin.TabularInline):
 class PaymentInline(admin.TabularInline):
     model = Payment
     extra = 0
-    fields = ["receipt_number", "amount", "method", "status", "paid_at", "balance_after"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "receipt_number", "amount", "method", "status", "paid_at", "balance_after",
+    )  # fmt: skip
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -180,7 +183,7 @@ class InvoiceAdmin(SchoolScopedAdmin):
         by = request.GET.get("by", "class")
         if by not in REPORT_KINDS:
             by = "class"
-        rows = fee_report(user=request.user, by=by)
+        rows = fee_report(user=cast(User, request.user), by=by)
         if request.GET.get("export") == "csv":
             return csv_response(rows, filename=f"fees-by-{by}.csv")
         context = {

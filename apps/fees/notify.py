@@ -30,7 +30,7 @@ def _publish(type_: EventType, invoice: Invoice, data: dict, actor_id=None) -> N
     event_publish(
         Event(
             type=type_,
-            school_id=invoice.school_id,
+            school_id=str(invoice.school_id),
             data={
                 "invoice_id": str(invoice.pk),
                 "student_id": str(invoice.student_id),

@@ -34,7 +34,8 @@ def render_receipt(receipt: Receipt) -> bytes:
         author=receipt.school.name,
     )
     styles = getSampleStyleSheet()
-    paid_at = payment.paid_at.astimezone(ZoneInfo(receipt.school.timezone))
+    # Only a received payment has a receipt (``selectors.receipt_for``), so it has a time paid.
+    paid_at = (payment.paid_at or payment.created_at).astimezone(ZoneInfo(receipt.school.timezone))
     # Paragraph text is markup: names are escaped so "&" or "<" in them cannot break it.
     story = [
         Paragraph(escape(receipt.school.name), styles["Title"]),

@@ -12,6 +12,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -158,6 +159,7 @@ def fee_report(
         invoices = invoices.filter(due_date__lte=date_to)
     if by == "head":
         return _report_by_head(invoices)
+    grouped: QuerySet[Any, Any]
     if by == "class":
         grouped = invoices.values(
             "school_class__grade", "school_class__section", "school_class__academic_year"

@@ -288,7 +288,12 @@ def invoice_create(
     created_by: User | None = None,
 ) -> Invoice:
     """A one-off invoice (a trip, a lost book) with (description, amount) charge lines."""
-    settings = fee_settings_for(student.school_id)
+    school = student.school
+    if school is None:
+        raise ApplicationError(
+            "Only a school's students are invoiced.", fields={"student": ["No school."]}
+        )
+    settings = fee_settings_for(school.pk)
     if not charges:
         raise ApplicationError(
             "An invoice needs at least one charge.", fields={"lines": ["Required."]}
@@ -296,8 +301,8 @@ def invoice_create(
     amounts = [check_amount(amount, decimals=settings.currency_decimals) for _, amount in charges]
     with transaction.atomic():
         invoice = Invoice(
-            school_id=student.school_id, student=student, title=title, currency=settings.currency,
-            issued_on=school_today(student.school), due_date=due_date,
+            school=school, student=student, title=title, currency=settings.currency,
+            issued_on=school_today(school), due_date=due_date,
             charges_total=sum(amounts, ZERO),
         )  # fmt: skip
         invoice.full_clean()

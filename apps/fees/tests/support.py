@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import cast
 
 from apps.fees.models import FeeStructure, Invoice
 from apps.fees.services.invoices import structure_apply
@@ -15,6 +16,7 @@ from apps.fees.tests.factories import (
     InstallmentFactory,
     InstallmentPlanFactory,
 )
+from apps.users.models import User
 from apps.users.tests.factories import ClassWorld
 
 TODAY = datetime.date(2026, 6, 1)
@@ -30,7 +32,10 @@ def fee_structure(
                        due_date=datetime.date(2026, 6, 30))  # fmt: skip
     InstallmentFactory(plan=plan, sequence=2, name="Term 2", value=Decimal("40"),
                        due_date=datetime.date(2026, 11, 30))  # fmt: skip
-    structure = FeeStructureFactory(school_class=world.school_class, plan=plan, name="Annual fees")
+    structure = cast(
+        FeeStructure,
+        FeeStructureFactory(school_class=world.school_class, plan=plan, name="Annual fees"),
+    )
     FeeStructureLineFactory(
         structure=structure, head=FeeHeadFactory(school=world.school, name="Tuition", code="TUI"),
         amount=Decimal(tuition),
@@ -47,4 +52,4 @@ def invoiced_world(world: ClassWorld) -> Invoice:
     """Apply the structure; returns the first student's first installment invoice."""
     structure = fee_structure(world)
     structure_apply(structure=structure, today=TODAY)
-    return Invoice.objects.get(student=world.student, installment__sequence=1)
+    return Invoice.objects.get(student=cast(User, world.student), installment__sequence=1)

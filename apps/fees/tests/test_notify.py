@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 def published(school_id) -> list[Event]:
-    events = [Event.from_json(fields[b"e"]) for _, fields in redis_client().xrange(stream_key())]
+    entries: list = redis_client().xrange(stream_key())  # type: ignore[assignment]
+    events = [Event.from_json(fields[b"e"]) for _, fields in entries]
     return [event for event in events if event.school_id == str(school_id)]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from django.db.models import Sum
@@ -40,6 +41,7 @@ from apps.fees.services.invoices import (
 )
 from apps.fees.services.payments import payment_record, refund_create
 from apps.fees.tests.factories import LateFineRuleFactory
+from apps.users.models import School
 from apps.users.tests.factories import SchoolAdminFactory, SchoolFactory, StudentFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -77,7 +79,7 @@ class FeeLedger(RuleBasedStateMachine):
     @initialize(allow_credit=st.booleans())
     def school(self, allow_credit: bool) -> None:
         counts["examples"] += 1
-        self.school_obj = SchoolFactory()
+        self.school_obj = cast(School, SchoolFactory())
         FeeSettings.objects.create(school=self.school_obj, allow_credit=allow_credit)
         self.allow_credit = allow_credit
         self.student = StudentFactory(school=self.school_obj)
