@@ -45,7 +45,7 @@ def drop_test_queue():
 
 @pytest.fixture
 def client_for():
-    """An API client logged in as a given user: ``client_for(world.teacher).get(...)``."""
+    """An API client authenticated as a given user."""
 
     def make(user) -> APIClient:
         client = APIClient()
@@ -57,6 +57,7 @@ def client_for():
 
 @pytest.fixture
 def world(db) -> ClassWorld:
+    """A school with one class and its people, for the domain apps' tests."""
     return ClassWorld(students=3)
 
 

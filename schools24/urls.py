@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apps.core.errors import json_or_default
 from apps.core.health import healthz
 from apps.core.views import home
+from apps.quizzes import urls as quiz_urls
 
 api_v1 = [
     path("", include("apps.users.urls")),
@@ -16,6 +17,10 @@ api_v1 = [
     path("attendance/", include("apps.attendance.urls")),
     path("grades/", include("apps.grades.urls")),
     path("fees/", include("apps.fees.urls")),
+    path("notifications/", include("apps.notifications.urls")),
+    path("early-warnings/", include("apps.analytics.urls")),
+    path("quizzes/", include("apps.quizzes.urls")),
+    path("attempts/", include(quiz_urls.attempt_urlpatterns)),
 ]
 
 urlpatterns = [

@@ -47,6 +47,9 @@ DOMAIN_SEEDS = [
     "apps.homework.seed",
     "apps.attendance.seed",
     "apps.grades.seed",
+    "apps.notifications.seed",
+    "apps.quizzes.seed",
+    "apps.analytics.seed",
     "apps.fees.seed",
 ]
 
