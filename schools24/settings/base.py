@@ -258,6 +258,7 @@ SPECTACULAR_SETTINGS = {
         "AssessmentKindEnum": "apps.grades.models.AssessmentKind.choices",
         # Quizzes use one set of review moments for marks and for answers.
         "ReviewWhenEnum": "apps.quizzes.models.ReviewWhen",
+        "InvoiceStatusEnum": "apps.fees.models.InvoiceStatus.choices",
     },
 }
 
