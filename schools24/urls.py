@@ -16,6 +16,7 @@ api_v1 = [
     path("homework/", include("apps.homework.urls")),
     path("attendance/", include("apps.attendance.urls")),
     path("grades/", include("apps.grades.urls")),
+    path("fees/", include("apps.fees.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("early-warnings/", include("apps.analytics.urls")),
     path("quizzes/", include("apps.quizzes.urls")),

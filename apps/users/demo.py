@@ -54,6 +54,7 @@ DOMAIN_SEEDS = [
     "apps.notifications.seed",
     "apps.quizzes.seed",
     "apps.analytics.seed",
+    "apps.fees.seed",
 ]
 
 

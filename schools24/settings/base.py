@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.quizzes",
     "apps.attendance",
     "apps.grades",
+    "apps.fees",
     "apps.dashboards",
     "apps.benchmarks",
 ]
@@ -180,6 +181,10 @@ HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS = env.list(
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 
+# --- Fees -----------------------------------------------------------------------------------
+# The shared secret of the in-repo "test" payment gateway's webhook signatures (README, "Fees").
+FEES_TEST_GATEWAY_SECRET = env("FEES_TEST_GATEWAY_SECRET", default="schools24-test-gateway-secret")
+
 # --- Redis roles ----------------------------------------------------------------------------
 # REDIS_URL: read cache, sessions and the channel layer; may evict (LRU).
 # WRITE_BUFFER_REDIS_URL: the write buffer; must persist (AOF) and never evict.
@@ -313,6 +318,7 @@ SPECTACULAR_SETTINGS = {
         "AssessmentKindEnum": "apps.grades.models.AssessmentKind.choices",
         # Quizzes use one set of review moments for marks and for answers.
         "ReviewWhenEnum": "apps.quizzes.models.ReviewWhen",
+        "InvoiceStatusEnum": "apps.fees.models.InvoiceStatus.choices",
     },
 }
 
