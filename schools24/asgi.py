@@ -10,12 +10,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from apps.core.asgi import BodySizeLimit  # noqa: E402
 from apps.dashboards.auth import origin_checked, websocket_auth_stack  # noqa: E402
 from apps.dashboards.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodySizeLimit(django_asgi_app),
         "websocket": origin_checked(websocket_auth_stack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -15,9 +15,9 @@ from datetime import timedelta
 from django.db import connections
 from django.test import Client
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.homework.models import Homework, Submission
+from apps.users.tokens import StampedRefreshToken
 from apps.writebuffer.registry import Policy, registration_for, set_policy
 
 ROUNDS = 3
@@ -73,7 +73,10 @@ def _jobs(bench, count: int) -> list[tuple[str, str]]:
                 assigned_by=bench.teacher, title="API benchmark", due_at=due,
             )  # fmt: skip
             url = f"/api/v1/homework/{homework.pk}/submissions/"
-            jobs.extend((url, str(AccessToken.for_user(student))) for student in students)
+            jobs.extend(
+                (url, str(StampedRefreshToken.for_user(student).access_token))
+                for student in students
+            )
     return jobs[:count]
 
 

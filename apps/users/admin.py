@@ -13,6 +13,8 @@ from apps.users.models import (
     TeacherAssignment,
     User,
 )
+from apps.users.services import user_sign_out_everywhere
+from apps.users.views import install_admin_login
 
 
 @admin.register(School)
@@ -34,6 +36,7 @@ class UserAdmin(SchoolScopedAdmin, DjangoUserAdmin):
     list_filter = ["role", "is_active", "school"]
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
+    actions = ["sign_out_everywhere"]
     add_fieldsets = ((None, {"fields": ("username", "role", "password1", "password2")}),)
 
     def get_fieldsets(self, request, obj=None):
@@ -53,6 +56,14 @@ class UserAdmin(SchoolScopedAdmin, DjangoUserAdmin):
             base[1][1]["fields"] = ("first_name", "last_name", "email", "school", "role")
             base[2][1]["fields"] = ("is_active", "is_staff", "is_superuser", "groups")
         return base
+
+    @admin.action(description="Sign out everywhere (end all sessions and app logins)")
+    def sign_out_everywhere(self, request, queryset):
+        # The queryset is already scoped to the admin's school by SchoolScopedAdmin.
+        people = list(queryset)
+        for person in people:
+            user_sign_out_everywhere(user=person)
+        self.message_user(request, f"Signed out {len(people)} people everywhere.")
 
     def save_model(self, request, obj, form, change):
         if not request.user.is_superuser:
@@ -104,3 +115,4 @@ class GuardianLinkAdmin(SchoolScopedAdmin):
 admin.site.site_header = "Schools24 administration"
 admin.site.site_title = "Schools24"
 admin.site.has_permission = lambda request: is_school_staff(request.user)
+install_admin_login()

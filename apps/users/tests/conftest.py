@@ -2,11 +2,12 @@
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.users.tokens import StampedRefreshToken
 
 
 def access_token_for(user) -> str:
-    return str(RefreshToken.for_user(user).access_token)
+    return str(StampedRefreshToken.for_user(user).access_token)
 
 
 @pytest.fixture

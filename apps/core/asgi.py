@@ -1,0 +1,72 @@
+"""ASGI guard that refuses an oversized request body before Django reads any of it.
+
+Django's ASGI handler reads the whole body into a temporary file before the first middleware
+runs, so a 60 MiB upload would be received in full only to be refused. This wrapper answers 413
+from the ``Content-Length`` header alone, and for a body without one (chunked) counts the bytes
+as they arrive and stops at the limit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+
+from apps.core.errors import error_body
+
+
+async def _send_413(send: Any) -> None:
+    limit = settings.REQUEST_MAX_BODY_BYTES
+    body = json.dumps(
+        error_body("request_too_large", f"The request body is over the limit of {limit} bytes.")
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class BodySizeLimit:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = settings.REQUEST_MAX_BODY_BYTES
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > limit:
+                    return await _send_413(send)
+
+        received = 0
+        refused = False
+
+        async def counting_receive() -> dict:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    refused = True
+                    await _send_413(send)
+                    # Django sees the client gone, stops reading and sends nothing itself.
+                    return {"type": "http.disconnect"}
+            return message
+
+        return await self.app(scope, counting_receive, send)
