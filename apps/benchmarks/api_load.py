@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.homework.models import Homework, Submission
-from apps.users.tokens import StampedRefreshToken
+from apps.users.tokens import access_token_for
 from apps.writebuffer.registry import Policy, registration_for, set_policy
 
 ROUNDS = 3
@@ -73,10 +73,7 @@ def _jobs(bench, count: int) -> list[tuple[str, str]]:
                 assigned_by=bench.teacher, title="API benchmark", due_at=due,
             )  # fmt: skip
             url = f"/api/v1/homework/{homework.pk}/submissions/"
-            jobs.extend(
-                (url, str(StampedRefreshToken.for_user(student).access_token))
-                for student in students
-            )
+            jobs.extend((url, access_token_for(student)) for student in students)
     return jobs[:count]
 
 

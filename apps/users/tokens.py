@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.crypto import salted_hmac
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework import exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenBackendError, TokenError
@@ -25,7 +26,7 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.users.models import User
 
@@ -51,6 +52,13 @@ class StampedRefreshToken(RefreshToken):
         # Copied into every access token made from this refresh token (and its rotations).
         token[STAMP_CLAIM] = token_stamp(user)
         return token
+
+
+def access_token_for(user: User) -> str:
+    """An access token alone (no refresh token, so nothing is recorded in the database)."""
+    token = AccessToken.for_user(user)
+    token[STAMP_CLAIM] = token_stamp(user)
+    return str(token)
 
 
 class StampedTokenObtainSerializer(TokenObtainPairSerializer):
@@ -111,3 +119,10 @@ class RotatingRefreshSerializer(TokenRefreshSerializer):
                 "This token has been revoked; log in again.", code="token_revoked"
             )
         return super().validate(attrs)
+
+
+class RevocableJWTScheme(SimpleJWTScheme):
+    """The OpenAPI schema's bearer scheme for this authentication class."""
+
+    target_class = "apps.users.tokens.RevocableJWTAuthentication"
+    name = "jwtAuth"

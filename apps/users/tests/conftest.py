@@ -3,11 +3,11 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.users.tokens import StampedRefreshToken
+from apps.users.tokens import access_token_for as stamped_access_token
 
 
 def access_token_for(user) -> str:
-    return str(StampedRefreshToken.for_user(user).access_token)
+    return stamped_access_token(user)
 
 
 @pytest.fixture
