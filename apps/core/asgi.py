@@ -70,3 +70,40 @@ class BodySizeLimit:
             return message
 
         return await self.app(scope, counting_receive, send)
+
+
+def refuse_oversized_bodies_in_daphne() -> None:
+    """Daphne (Twisted) receives a request's whole body before it calls the application, so the
+    guard above would only see a 60 MiB upload after it had arrived. Twisted tells the request
+    its declared length as soon as the headers are in (``gotLength``); answering 413 there and
+    closing the connection stops the upload at the first bytes. Installed from ``asgi.py``,
+    which only the ASGI server imports."""
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:  # another ASGI server: the guard above is what applies
+        return
+    if getattr(WebRequest, "_schools24_body_limit", False):
+        return
+    original_got_length = WebRequest.gotLength
+
+    def got_length(self: Any, length: int | None) -> None:
+        limit = settings.REQUEST_MAX_BODY_BYTES
+        if length is not None and length > limit:
+            body = json.dumps(
+                error_body(
+                    "request_too_large", f"The request body is over the limit of {limit} bytes."
+                )
+            ).encode()
+            self.channel.transport.write(
+                b"HTTP/1.1 413 Request Entity Too Large\r\n"
+                b"Content-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n".encode()
+                + b"Connection: close\r\n\r\n"
+                + body
+            )
+            self.channel.transport.loseConnection()
+            length = 0  # nothing of the body is kept
+        original_got_length(self, length)
+
+    WebRequest.gotLength = got_length
+    WebRequest._schools24_body_limit = True
