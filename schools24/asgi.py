@@ -19,6 +19,9 @@ refuse_oversized_bodies_in_daphne()
 application = ProtocolTypeRouter(
     {
         "http": BodySizeLimit(django_asgi_app),
-        "websocket": origin_checked(websocket_auth_stack(URLRouter(websocket_urlpatterns))),
+        # URLRouter takes Django's path() patterns; the stubs want Channels' own pattern type.
+        "websocket": origin_checked(
+            websocket_auth_stack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
+        ),
     }
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: lint, prove the embedded SQLite default migrates, then the whole test suite against
+# `make test`: lint, type-check, prove the embedded SQLite default migrates, then the whole test suite against
 # real PostgreSQL and real Redis (DATABASE_URL / REDIS_URL, defaulting to the local servers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,9 @@ export CELERY_BROKER_URL="${CELERY_BROKER_URL:-${REDIS_URL%/*}/2}"
 echo "== lint (ruff)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+
+echo "== types (mypy)"
+.venv/bin/mypy
 
 if ! redis_answers "$REDIS_URL"; then
   echo "No Redis answers at $REDIS_URL: start one (redis-server --daemonize yes) or set REDIS_URL." >&2

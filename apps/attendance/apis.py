@@ -110,7 +110,8 @@ class RegisterListCreateApi(GenericAPIView):
         school_class = serializers.UUIDField()
         date = serializers.DateField()
         period = serializers.IntegerField(default=0, help_text="0 (the default) is the whole day.")
-        marks = MarkInputSerializer(many=True, allow_empty=False, max_length=500)
+        # many=True hands max_length to the ListSerializer; the stubs do not know it.
+        marks = MarkInputSerializer(many=True, allow_empty=False, max_length=500)  # type: ignore[call-arg]
 
     @extend_schema(parameters=[RegisterFilterSerializer], responses=RegisterSerializer(many=True))
     def get(self, request):
@@ -162,7 +163,8 @@ class RegisterMarkApi(GenericAPIView):
     permission_classes = [TEACHING_ROLES]
 
     class RegisterMarkInputSerializer(serializers.Serializer):
-        marks = MarkInputSerializer(many=True, allow_empty=False, max_length=500)
+        # many=True hands max_length to the ListSerializer; the stubs do not know it.
+        marks = MarkInputSerializer(many=True, allow_empty=False, max_length=500)  # type: ignore[call-arg]
 
     @extend_schema(request=RegisterMarkInputSerializer, responses=RegisterWithMarksSerializer)
     def post(self, request, register_id):

@@ -36,7 +36,8 @@ NOTES = {
 
 
 def _school_days(today, count: int) -> list:
-    days, day = [], today
+    days: list = []
+    day = today
     while len(days) < count:
         if day.weekday() < 5:
             days.append(day)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from apps.attendance.models import (
 from apps.attendance.selectors import register_marks
 from apps.core.errors import ApplicationError
 from apps.users.models import Enrolment, School, SchoolClass, User
+from apps.writebuffer.cache import read_cache
 from apps.writebuffer.services import buffered_save_many
 
 MAX_PERIOD = 12
@@ -141,7 +141,7 @@ def _write_marks(
     marked_by: User,
 ) -> MarkingResult:
     # One marking of a register at a time, so each change records the code it really replaced.
-    with caches["default"].lock(f"attendance:register:{register.pk}", timeout=30):
+    with read_cache().lock(f"attendance:register:{register.pk}", timeout=30):
         current = {mark.student_id: mark for mark in register_marks(register=register)}
         new_marks: list[AttendanceMark] = []
         changes: list[AttendanceMarkChange] = []

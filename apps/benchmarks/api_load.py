@@ -64,7 +64,7 @@ def _post(client: Client, job: tuple[str, str]) -> int:
 
 
 def _jobs(bench, count: int) -> list[tuple[str, str]]:
-    jobs = []
+    jobs: list[tuple[str, str]] = []
     due = timezone.now() + timedelta(days=3)
     while len(jobs) < count:
         for school_class, students in bench.classes:

@@ -13,11 +13,11 @@ import random
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import cast
 
 import snappy
 from django.contrib.auth.hashers import make_password
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
 from django.utils import timezone
 
 from apps.attendance.models import AttendanceMark, AttendanceMarkChange, Register, mark_id
@@ -27,6 +27,7 @@ from apps.users.models import Enrolment, Role, School, SchoolClass, Subject, Tea
 from apps.writebuffer import records
 from apps.writebuffer.client import WriteBufferClient
 from apps.writebuffer.connection import log_key
+from apps.writebuffer.models import BufferedModel
 from apps.writebuffer.registry import registration_for, registrations
 from apps.writebuffer.services import buffered_save, buffered_save_many
 
@@ -154,7 +155,7 @@ def _submission(bench: BenchSchool, homework: Homework, student: User) -> Submis
     )  # fmt: skip
 
 
-def save_one(instance: models.Model) -> None:
+def save_one(instance: BufferedModel) -> None:
     buffered_save(instance)
 
 
@@ -171,7 +172,7 @@ def write_school_days(bench: BenchSchool, n_records: int) -> dict[str, int]:
 
 def submission_rows(bench: BenchSchool, count: int) -> list[Submission]:
     """``count`` new submissions (one homework per class per 40 students)."""
-    rows = []
+    rows: list[Submission] = []
     now = timezone.now()
     while len(rows) < count:
         for school_class, students in bench.classes:
@@ -184,7 +185,7 @@ def submission_rows(bench: BenchSchool, count: int) -> list[Submission]:
 
 
 def _entries(client: WriteBufferClient, label: str):
-    for entry_id, fields in client.redis.xrange(log_key(label)):
+    for entry_id, fields in client.xrange(log_key(label)):
         yield entry_id, fields[b"d"]
 
 
@@ -192,7 +193,7 @@ def pending_rows(client: WriteBufferClient) -> list[tuple[str, dict]]:
     """Every pending record, as (model label, record with version)."""
     from apps.writebuffer.entries import Entry
 
-    rows = []
+    rows: list[tuple[str, dict]] = []
     for registration in registrations():
         for entry_id, raw in _entries(client, registration.label):
             entry = Entry(entry_id.decode(), raw, client.decode_payload(raw))
@@ -214,7 +215,7 @@ def raw_json(row: tuple[str, dict]) -> bytes:
     """A record as plain JSON: the row's columns, as an API or the original design would hold it."""
     label, record = row
     model = registration_for(label).model
-    instance = records.instance_from_record(model, record)
+    instance = cast(BufferedModel, records.instance_from_record(model, record))
     values = {"id": str(instance.pk), "version": instance.version}
     values.update({f.attname: f.value_from_object(instance) for f in records.payload_fields(model)})
     return json.dumps(values, cls=DjangoJSONEncoder, separators=(",", ":")).encode()

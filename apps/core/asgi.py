@@ -79,7 +79,7 @@ def refuse_oversized_bodies_in_daphne() -> None:
     closing the connection stops the upload at the first bytes. Installed from ``asgi.py``,
     which only the ASGI server imports."""
     try:
-        from daphne.http_protocol import WebRequest
+        from daphne.http_protocol import WebRequest  # type: ignore[import-untyped]
     except ImportError:  # another ASGI server: the guard above is what applies
         return
     if getattr(WebRequest, "_schools24_body_limit", False):

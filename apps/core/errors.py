@@ -63,7 +63,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None  # a real bug: let it be a 500 and reach the logs
 
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail
+        detail: Any = exc.detail
         if isinstance(detail, dict):
             non_field = detail.get("non_field_errors")
             fields = {k: v for k, v in detail.items() if k != "non_field_errors"}

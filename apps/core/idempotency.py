@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import uuid
-
-from django.db import models
+from typing import TypeVar, cast
 
 from apps.core.errors import ApplicationError
+from apps.core.tenancy import SchoolOwned
+
+M = TypeVar("M", bound=SchoolOwned)
 
 
 def existing_for_client_id(
-    model: type[models.Model],
+    model: type[M],
     object_id: uuid.UUID | None,
     *,
     school_id: uuid.UUID,
     owner_field: str,
     owner_id: uuid.UUID,
-) -> models.Model | None:
+) -> M | None:
     """The object a retried create already made with ``object_id``, or None for a new id.
 
     An id taken by another school's or another person's object is refused (409) rather than
@@ -24,9 +26,9 @@ def existing_for_client_id(
     """
     if object_id is None:
         return None
-    existing = model.objects.filter(pk=object_id).first()
+    existing = model._default_manager.filter(pk=object_id).first()
     if existing is None:
         return None
     if existing.school_id != school_id or getattr(existing, f"{owner_field}_id") != owner_id:
         raise ApplicationError("This id is already taken.", code="id_taken", status_code=409)
-    return existing
+    return cast(M, existing)  # the model's own manager returns its own rows

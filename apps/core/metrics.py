@@ -8,8 +8,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django_prometheus.exports import ExportToDjangoView
-from django_prometheus.middleware import PrometheusAfterMiddleware
+from django_prometheus.exports import ExportToDjangoView  # type: ignore[import-untyped]
+from django_prometheus.middleware import PrometheusAfterMiddleware  # type: ignore[import-untyped]
 
 from apps.core.errors import error_body
 

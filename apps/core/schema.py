@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 ERROR_DESCRIPTIONS = {
@@ -23,14 +24,20 @@ READ_ERRORS = ["400", "401", "403", "404", "429", "503"]
 WRITE_ERRORS = [*READ_ERRORS, "409", "413", "415"]
 
 
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.JSONField())
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
+# Inline: a serializer cannot have a field called "fields" as an attribute.
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorDetail",
+            fields={
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(child=serializers.JSONField()),
+            },
+        )
+    },
+)
 
 
 class AutoSchema(SpectacularAutoSchema):

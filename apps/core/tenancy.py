@@ -9,13 +9,13 @@ and a user without a school sees nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
 if TYPE_CHECKING:
-    from apps.users.models import User
+    from apps.users.models import School, User
 
 
 def school_filter_for(user: User) -> dict[str, Any] | None:
@@ -65,7 +65,7 @@ def check_same_school(instance: models.Model) -> None:
         related_id = getattr(instance, field.attname)
         if related_id is None:
             continue
-        related_model = field.related_model
+        related_model = cast(type[models.Model], field.related_model)  # a relation: never None
         if not hasattr(related_model, "school_id") and not any(
             f.name == "school" for f in related_model._meta.concrete_fields
         ):
@@ -77,7 +77,7 @@ def check_same_school(instance: models.Model) -> None:
         raise ValidationError(errors)
 
 
-def school_via_parent() -> models.ForeignKey:
+def school_via_parent() -> models.ForeignKey[School, School]:
     """The ``school`` of a buffered row whose parent (a register, a homework, an assessment)
     already ties it to its school with a foreign key: a second database constraint would only
     cost every synced row one more check."""
@@ -86,7 +86,7 @@ def school_via_parent() -> models.ForeignKey:
     )
 
 
-def recorded_by() -> models.ForeignKey:
+def recorded_by() -> models.ForeignKey[User | None, User | None]:
     """Who did it, for the record, on a buffered row. No index (never searched) and no
     database constraint: a row must not be refused at sync because that person was deleted
     in the meantime (SET_NULL is the intent)."""

@@ -19,7 +19,7 @@ from apps.users.tokens import RevocableJWTAuthentication
 def _user_from_token(raw_token: str):
     authentication = RevocableJWTAuthentication()
     try:
-        return authentication.get_user(authentication.get_validated_token(raw_token))
+        return authentication.get_user(authentication.get_validated_token(raw_token.encode()))
     except (InvalidToken, TokenError, AuthenticationFailed):
         # AuthenticationFailed: a valid token of a user since deactivated, deleted or signed
         # out everywhere (or whose password changed).

@@ -152,7 +152,8 @@ class AssessmentMarksApi(GenericAPIView):
     class's (teachers, admins). ``POST`` enters or corrects marks for many students at once."""
 
     class MarksInputSerializer(serializers.Serializer):
-        marks = ScoreInputSerializer(many=True, allow_empty=False, max_length=500)
+        # many=True hands max_length to the ListSerializer; the stubs do not know it.
+        marks = ScoreInputSerializer(many=True, allow_empty=False, max_length=500)  # type: ignore[call-arg]
 
     def get_permissions(self):
         if self.request.method == "POST":

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
@@ -157,14 +158,15 @@ def assessable_class_subject_term(
     unless they are an admin (else a 403)."""
     school_class = SchoolClass.objects.for_user(user).filter(pk=school_class_id).first()
     school_id = school_class.school_id if school_class else user.school_id
-    subject = Subject.objects.filter(school_id=school_id, pk=subject_id).first()
-    term = Term.objects.filter(school_id=school_id, pk=term_id).first()
+    # An operator has no school (None): then nothing matches, which is the 400 below.
+    subject = Subject.objects.filter(school_id=school_id, pk=subject_id).first()  # type: ignore[misc]
+    term = Term.objects.filter(school_id=school_id, pk=term_id).first()  # type: ignore[misc]
     errors = {
         name: ["Not found."]
         for name, found in [("school_class", school_class), ("subject", subject), ("term", term)]
         if found is None
     }
-    if errors:
+    if errors or school_class is None or subject is None or term is None:
         raise ApplicationError("Some fields are not valid.", fields=errors)
     if not _is_admin(user) and not teaches(
         teacher=user, school_class_id=school_class.pk, subject_id=subject.pk
@@ -334,7 +336,8 @@ def report_card(*, student: User, term: Term) -> ReportCard:
     for mark in marks_of(assessment_ids=assessments, student_ids={student.pk}):
         subject_id = assessments[mark.assessment_id].subject_id
         marks_by_subject.setdefault(subject_id, []).append(mark)
-    bands = default_scale_bands(school_id=student.school_id)
+    school = cast(School, student.school)  # a student always belongs to a school (User.clean)
+    bands = default_scale_bands(school_id=school.pk)
     subjects = {a.subject_id: a.subject for a in assessments.values()}
     results = []
     for subject in sorted(subjects.values(), key=lambda s: s.name):
@@ -350,9 +353,9 @@ def report_card(*, student: User, term: Term) -> ReportCard:
             )
         )
     graded = [result.percent for result in results if result.percent is not None]
-    overall = (sum(graded) / len(graded)).quantize(TWO_PLACES) if graded else None
+    overall = (sum(graded, Decimal(0)) / len(graded)).quantize(TWO_PLACES) if graded else None
     return ReportCard(
-        school=student.school,
+        school=school,
         student=student,
         term=term,
         classes=classes,

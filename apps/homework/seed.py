@@ -107,7 +107,7 @@ def seed(context, *, progress: bool) -> None:
                     final_score=late_adjusted_score(
                         homework=past, score=score, days_late=timing.days_late
                     )
-                    if graded
+                    if score is not None  # i.e. graded
                     else None,
                     feedback=rng.choice(FEEDBACK) if graded else "",
                     graded_by=teacher.teacher if graded and teacher else None,

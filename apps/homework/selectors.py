@@ -50,10 +50,10 @@ def access_homework(
     )
     if with_attachments:
         homework = homework.prefetch_related("attachments")
-    homework = homework.filter(pk=homework_id).first()
-    if homework is None:
+    found = homework.filter(pk=homework_id).first()
+    if found is None:
         raise not_found("Homework")
-    return homework
+    return found
 
 
 def can_manage_homework(*, user: User, homework: Homework) -> bool:
@@ -211,7 +211,7 @@ def assignable_class_and_subject(
         errors["school_class"] = ["Not found."]
     if subject is None or (school_class and subject.school_id != school_class.school_id):
         errors["subject"] = ["Not found."]
-    if errors:
+    if errors or school_class is None or subject is None:
         raise ApplicationError("Some fields are not valid.", fields=errors)
     if not (user.is_superuser or user.role == Role.SCHOOL_ADMIN) and not teaches(
         teacher=user, school_class_id=school_class.pk, subject_id=subject.pk

@@ -16,10 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -38,6 +37,7 @@ from apps.homework.models import (
 )
 from apps.homework.selectors import extension_for, find_submission, student_submissions
 from apps.users.models import Enrolment, SchoolClass, Subject, User
+from apps.writebuffer.cache import read_cache
 from apps.writebuffer.services import buffered_save, buffered_save_many
 
 TWO_PLACES = Decimal("0.01")
@@ -156,7 +156,7 @@ def attachment_file_describe(*, attachment: HomeworkAttachment, upload: Uploaded
     name = _clean_name(upload)
     upload.name = name
     attachment.name = name
-    attachment.size_bytes = upload.size
+    attachment.size_bytes = cast(int, upload.size)  # an uploaded file always has a size
     attachment.content_type = _content_type(name)
 
 
@@ -168,7 +168,7 @@ def _attach(
         attachment = HomeworkAttachment(school=homework.school, homework=homework)
         attachment_file_describe(attachment=attachment, upload=upload)
         attachment.file.save(attachment.name, upload, save=False)
-        stored_paths.append(attachment.file.name)
+        stored_paths.append(cast(str, attachment.file.name))  # named by the save above
         attachment.full_clean()
         attachment.save(force_insert=True)
         created.append(attachment)
@@ -318,12 +318,13 @@ def submission_create(
         raise ApplicationError(
             "The cut-off has passed; no submission is accepted any more.",
             code=SubmissionStatus.REJECTED_AFTER_CUT_OFF,
-            fields={"cut_off_at": [timing.cut_off_at.isoformat()]},
+            # A rejection after the cut-off implies there is one.
+            fields={"cut_off_at": [cast(datetime, timing.cut_off_at).isoformat()]},
         )
 
     # One submission at a time per student and homework, so two quick taps cannot both become
     # the same attempt number.
-    with caches["default"].lock(f"homework:submit:{homework.pk}:{student.pk}", timeout=30):
+    with read_cache().lock(f"homework:submit:{homework.pk}:{student.pk}", timeout=30):
         versions = student_submissions(homework=homework, student_id=student.pk)
         current = next((version for version in versions if version.is_current), None)
         if current is not None:
@@ -379,9 +380,7 @@ def submission_grade(
             f"The score must be between 0 and {homework.max_score}.",
             fields={"score": [f"Must be between 0 and {homework.max_score}."]},
         )
-    with caches["default"].lock(
-        f"homework:submit:{homework.pk}:{submission.student_id}", timeout=30
-    ):
+    with read_cache().lock(f"homework:submit:{homework.pk}:{submission.student_id}", timeout=30):
         versions = student_submissions(homework=homework, student_id=submission.student_id)
         current = next((version for version in versions if version.pk == submission.pk), None)
         if current is None or not current.is_current:

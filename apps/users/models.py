@@ -1,6 +1,7 @@
 """Schools (the tenants), people and roles, classes, subjects, who teaches or learns where."""
 
 import uuid
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -31,7 +32,8 @@ class Role(models.TextChoices):
     GUARDIAN = "guardian", "Guardian"
 
 
-class SchoolUserManager(UserManager.from_queryset(SchoolOwnedQuerySet)):
+# from_queryset builds the base class at run time, which mypy cannot follow.
+class SchoolUserManager(UserManager.from_queryset(SchoolOwnedQuerySet)):  # type: ignore[misc]
     pass
 
 
@@ -47,7 +49,7 @@ class User(AbstractUser):
     # from it and the password hash (see apps/users/tokens.py), so either changing ends them all.
     token_generation = models.PositiveIntegerField(default=0, editable=False)
 
-    objects = SchoolUserManager()
+    objects: ClassVar[SchoolUserManager] = SchoolUserManager()
 
     class Meta:
         ordering = ["username"]
@@ -63,7 +65,7 @@ class User(AbstractUser):
         # generation ends them on "sign out everywhere" too. Generation 0 keeps Django's own
         # hash, so sessions opened before the generation existed stay valid.
         if not self.token_generation:
-            return super()._get_session_auth_hash(secret=secret)
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
         return salted_hmac(
             "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
             f"{self.password}:{self.token_generation}",

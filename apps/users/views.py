@@ -12,7 +12,8 @@ from apps.users.forms import ThrottledAdminAuthenticationForm, ThrottledAuthenti
 
 
 def _throttled_status(response: HttpResponse) -> HttpResponse:
-    form = getattr(response, "context_data", None) and response.context_data.get("form")
+    context = getattr(response, "context_data", None) or {}
+    form = context.get("form")
     if form is not None and getattr(form, "throttled", False):
         response.status_code = 429
         response["Retry-After"] = str(form.retry_after_seconds)

@@ -8,6 +8,8 @@ cache (``default``, django-redis's own client) and as ``writebuffer``, whose ``C
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.core.cache import caches
 from django_redis.cache import RedisCache
 
@@ -27,4 +29,9 @@ class RedisFirstCache(RedisCache):
 
 
 def buffer_client() -> WriteBufferClient:
-    return caches[CACHE_ALIAS].buffer
+    return cast(RedisFirstCache, caches[CACHE_ALIAS]).buffer
+
+
+def read_cache() -> RedisFirstCache:
+    """The ``default`` cache as settings configure it: with django-redis's ``lock``."""
+    return cast(RedisFirstCache, caches["default"])

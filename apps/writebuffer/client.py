@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django_redis.client import DefaultClient
 from redis import Redis
@@ -32,6 +32,10 @@ from redis.exceptions import ResponseError
 from apps.writebuffer import connection as keys
 from apps.writebuffer.entries import Entry, decoded_entries, entry_time, unpack_ref, version_of
 from apps.writebuffer.lua import ACK, APPEND, DEAD_LETTER, DEAD_RETRY
+
+# A stream range as the buffer's connections return it: they never decode responses, which
+# redis-py's annotations cannot express (they say ``bytes | str`` for every reply).
+StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
 class WriteBufferClient(DefaultClient):
@@ -52,6 +56,16 @@ class WriteBufferClient(DefaultClient):
     @property
     def redis(self) -> Redis:
         return self.get_client(write=True)
+
+    def xrange(
+        self, key: str, min: str = "-", max: str = "+", count: int | None = None
+    ) -> StreamEntries:
+        return cast(StreamEntries, self.redis.xrange(key, min, max, count=count))
+
+    def xrevrange(
+        self, key: str, max: str = "+", min: str = "-", count: int | None = None
+    ) -> StreamEntries:
+        return cast(StreamEntries, self.redis.xrevrange(key, max, min, count=count))
 
     def _script(self, name: str):
         if self._scripts is None:
@@ -97,8 +111,9 @@ class WriteBufferClient(DefaultClient):
                 pipe.xrange(log, entry_id, entry_id)
             for entry_id, result in zip(missing, pipe.execute(), strict=True):
                 if result:  # else synced and acknowledged meanwhile: the database has it now
-                    payloads[entry_id] = self.decode_payload(result[0][1][b"d"])
-                    decoded_entries.put(label, entry_id, payloads[entry_id])
+                    decoded = self.decode_payload(result[0][1][b"d"])
+                    payloads[entry_id] = decoded
+                    decoded_entries.put(label, entry_id, decoded)
         newest: dict[str, dict[str, Any]] = {}
         for entry_id, payload in payloads.items():
             if payload is None:
@@ -182,8 +197,11 @@ class WriteBufferClient(DefaultClient):
         return claimed, start
 
     def read_new(self, label: str, consumer: str, count: int) -> list[Entry]:
-        response = self.redis.xreadgroup(
-            keys.SYNC_GROUP, consumer, {keys.log_key(label): ">"}, count=count
+        response = cast(
+            list[tuple[bytes, StreamEntries]],
+            self.redis.xreadgroup(
+                keys.SYNC_GROUP, consumer, {keys.log_key(label): ">"}, count=count
+            ),
         )
         return self._entries(response[0][1]) if response else []
 
@@ -262,7 +280,7 @@ class WriteBufferClient(DefaultClient):
     # --- dead letters -------------------------------------------------------------------------
     def dead_letters(self, label: str, count: int = 100) -> list[dict[str, Any]]:
         letters = []
-        for dead_id, fields in self.redis.xrange(keys.dead_key(label), count=count):
+        for dead_id, fields in self.xrange(keys.dead_key(label), count=count):
             try:
                 payload = self.decode_payload(fields[b"d"])
             except Exception:  # noqa: BLE001 - shown as undecodable; discard is still possible
@@ -283,7 +301,7 @@ class WriteBufferClient(DefaultClient):
 
     def dead_letter_retry(self, label: str, dead_id: str) -> str | None:
         """Queue a dead letter's records again (after the cause was fixed)."""
-        letter = self.redis.xrange(keys.dead_key(label), dead_id, dead_id)
+        letter = self.xrange(keys.dead_key(label), dead_id, dead_id)
         if not letter:
             return None
         fields = letter[0][1]
@@ -333,8 +351,9 @@ class WriteBufferClient(DefaultClient):
         pipe.execute()
 
     def model_stats(self, label: str) -> dict[str, float]:
-        raw = self.redis.hgetall(keys.model_key(label, "stats"))
+        raw = cast(dict[bytes, bytes], self.redis.hgetall(keys.model_key(label, "stats")))
         return {k.decode(): float(v) for k, v in raw.items()}
 
     def stats(self) -> dict[str, float]:
-        return {k.decode(): float(v) for k, v in self.redis.hgetall(keys.stats_key()).items()}
+        raw = cast(dict[bytes, bytes], self.redis.hgetall(keys.stats_key()))
+        return {k.decode(): float(v) for k, v in raw.items()}

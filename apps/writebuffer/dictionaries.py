@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import cast
 
 import zstandard
 from django.db import transaction
@@ -40,7 +41,7 @@ def _data_key(dictionary_id: int) -> str:
 def _load(dictionary_id: int) -> zstandard.ZstdCompressionDict | None:
     data: bytes | None = None
     try:
-        data = redis_client().get(_data_key(dictionary_id))
+        data = cast(bytes | None, redis_client().get(_data_key(dictionary_id)))
     except RedisError:
         logger.warning("could not read dictionary %s from Redis", dictionary_id)
     if data is None:

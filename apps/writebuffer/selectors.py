@@ -10,27 +10,28 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db import models
 from redis.exceptions import RedisError
 
 from apps.writebuffer import records
 from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.models import BufferedModel
 from apps.writebuffer.registry import registration_for
 
 logger = logging.getLogger(__name__)
 
-Visible = Callable[[models.Model], bool]
+M = TypeVar("M", bound=BufferedModel)
 
 
 def _merge(
-    rows: dict[str, models.Model],
+    rows: dict[str, M],
     pending: dict[str, dict[str, Any]],
-    model: type[models.Model],
-    visible: Visible,
+    model: type[M],
+    visible: Callable[[M], bool],
     match: dict[str, Any] | None = None,
-) -> dict[str, models.Model]:
+) -> dict[str, M]:
     wanted = {attname: str(value) for attname, value in (match or {}).items()}
     for pk, payload in pending.items():
         row = rows.get(pk)
@@ -43,7 +44,7 @@ def _merge(
         if payload["o"] == records.DELETE:
             rows.pop(pk, None)
             continue
-        instance = records.instance_from_record(model, payload)
+        instance = cast(M, records.instance_from_record(model, payload))
         if visible(instance):
             rows[pk] = instance
         else:
@@ -52,12 +53,12 @@ def _merge(
 
 
 def get_with_pending(
-    queryset: models.QuerySet,
+    queryset: models.QuerySet[M],
     pk: uuid.UUID | str,
     *,
-    visible: Visible,
+    visible: Callable[[M], bool],
     partition: str | None = None,
-) -> models.Model | None:
+) -> M | None:
     """One row by pk, including a pending create or update, or None (absent or deleted).
 
     ``queryset`` carries the caller's scope for rows already in the database; ``visible`` must
@@ -82,14 +83,14 @@ def get_with_pending(
 
 
 def list_with_pending(
-    queryset: models.QuerySet,
+    queryset: models.QuerySet[M],
     *,
     partitions: Iterable[Any],
-    visible: Visible,
-    sort_key: Callable[[models.Model], Any] | None = None,
+    visible: Callable[[M], bool],
+    sort_key: Callable[[M], Any] | None = None,
     reverse: bool = False,
     match: dict[str, Any] | None = None,
-) -> list[models.Model]:
+) -> list[M]:
     """The queryset's rows merged with pending writes of the given partitions.
 
     Pending rows only appear if ``visible(row)``; database rows are those of ``queryset``.

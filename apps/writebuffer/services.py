@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from typing import TypeVar
 
 from django.db import models, transaction
 from redis.exceptions import RedisError
@@ -24,6 +25,7 @@ from apps.writebuffer import metrics, records, sink
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.connection import buffer_settings, log_key
 from apps.writebuffer.entries import MAX_SEQ, version_of
+from apps.writebuffer.models import BufferedModel
 from apps.writebuffer.registry import Policy, Registration, registration_for
 
 logger = logging.getLogger(__name__)
@@ -111,7 +113,10 @@ def _version_above_log(registration: Registration) -> int:
     return version_of(info["last-generated-id"]) + 1
 
 
-def buffered_save_many(instances: Sequence[models.Model], *, validate: bool = True) -> list:
+M = TypeVar("M", bound=BufferedModel)
+
+
+def buffered_save_many(instances: Sequence[M], *, validate: bool = True) -> list[M]:
     """Create or update rows of one model; rows of one partition become one buffered write
     (a whole register of marks is one Redis entry and one round trip)."""
     if not instances:
@@ -123,12 +128,12 @@ def buffered_save_many(instances: Sequence[models.Model], *, validate: bool = Tr
         for instance in instances:
             _validate(instance)
     if registration.policy == Policy.WRITE_BEHIND:
-        by_partition: dict[str, list[models.Model]] = {}
+        by_partition: dict[str, list[M]] = {}
         for instance in instances:
             by_partition.setdefault(registration.partition_of_instance(instance), []).append(
                 instance
             )
-        fallback: list[models.Model] = []
+        fallback: list[M] = []
         version_floor = 0
         for partition, group in by_partition.items():
             version, reason = _append(
@@ -159,13 +164,13 @@ def buffered_save_many(instances: Sequence[models.Model], *, validate: bool = Tr
     return list(instances)
 
 
-def buffered_save(instance: models.Model, *, validate: bool = True) -> models.Model:
+def buffered_save(instance: M, *, validate: bool = True) -> M:
     """Create or update one row. Returns the instance, its ``id`` and ``version`` set."""
     buffered_save_many([instance], validate=validate)
     return instance
 
 
-def buffered_delete(instance: models.Model) -> None:
+def buffered_delete(instance: BufferedModel) -> None:
     """Delete a row. Until the sync runs, reads see a tombstone and hide the row."""
     registration = registration_for(type(instance))
     if registration.policy == Policy.WRITE_BEHIND:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from django.db import connection, models
@@ -31,7 +31,8 @@ MAX_PARAMETERS = 30_000
 
 
 def _columns(model: type[models.Model]) -> list[models.Field]:
-    return [model._meta.pk, *payload_fields(model), model._meta.get_field("version")]
+    version = cast(models.Field, model._meta.get_field("version"))
+    return [model._meta.pk, *payload_fields(model), version]
 
 
 def _upsert_tail(model: type[models.Model], names: list[str]) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.db import (
     DatabaseError,
@@ -257,7 +258,8 @@ def _only_row(entries: list[Entry], pk: str) -> list[Entry]:
     """The given entries reduced to their records of one row."""
     reduced = []
     for entry in entries:
-        payload = {**entry.payload, "v": entry.version, "r": [
+        # Only decoded entries reach here (an undecodable one is dead-lettered whole).
+        payload = {**cast(dict[str, Any], entry.payload), "v": entry.version, "r": [
             {k: v for k, v in r.items() if k != "v"} for r in entry.records if r["k"] == pk
         ]}  # fmt: skip
         reduced.append(Entry(entry.entry_id, entry.raw, payload))

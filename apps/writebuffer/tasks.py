@@ -89,7 +89,7 @@ def oldest_pending_version(label: str) -> int | None:
     letters) could carry; None when nothing waits."""
     client = buffer_client()
     versions = []
-    first = client.redis.xrange(log_key(label), count=1)
+    first = client.xrange(log_key(label), count=1)
     if first:
         versions.append(Entry(first[0][0].decode(), b"", None).version)
     for letter in client.dead_letters(label, count=10_000):

@@ -6,6 +6,7 @@ and the Redis on 127.0.0.1:6379. ``production.py`` removes the defaults that mus
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.users",
     "apps.writebuffer",
+    "apps.events",
     "apps.homework",
     "apps.attendance",
     "apps.grades",
@@ -55,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.events.origin.RequestOriginMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.metrics.BoundedPrometheusAfterMiddleware",
@@ -154,14 +157,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT: Path | None = BASE_DIR / "staticfiles"
 # WhiteNoise serves static files from the ASGI server itself (no separate web server needed).
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
 # --- Attachments: S3-compatible storage when a bucket is configured, local disk otherwise ----
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
@@ -249,7 +252,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # --- Channels -------------------------------------------------------------------------------
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL]},
@@ -321,6 +324,15 @@ WRITE_BUFFER = {
     # Entries a consumer has held this long are taken over (the consumer is presumed dead).
     "CLAIM_IDLE_SECONDS": env.int("WRITE_BUFFER_CLAIM_IDLE_SECONDS", default=300),
     "KEY_PREFIX": env("WRITE_BUFFER_KEY_PREFIX", default="wb"),
+}
+
+# --- Domain events --------------------------------------------------------------------------
+# Handlers (notifications, activity log, leaderboards) read a durable stream; see apps/events.
+EVENTS = {
+    # A handler that fails on one event this many times leaves it in "Failed events" (admin).
+    "MAX_DELIVERIES": env.int("EVENTS_MAX_DELIVERIES", default=5),
+    # An event a worker took and did not finish in this time is taken over by another worker.
+    "CLAIM_IDLE_SECONDS": env.int("EVENTS_CLAIM_IDLE_SECONDS", default=60),
 }
 
 LOGGING = {

@@ -34,3 +34,4 @@ CELERY_TASK_DEFAULT_QUEUE = f"schools24-test-{_run}"
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-test-{_run}"  # noqa: F405
 STATIC_ROOT = None  # nothing is collected in tests; WhiteNoise serves from the app finders
 WHITENOISE_USE_FINDERS = True
+EVENTS = {**EVENTS, "CLAIM_IDLE_SECONDS": 1, "MAX_DELIVERIES": 3}  # noqa: F405

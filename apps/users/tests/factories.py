@@ -5,6 +5,8 @@ school: pass ``school=`` (everything is created there) or a related object such 
 or ``student=`` (the school is taken from it).
 """
 
+from typing import TypeVar
+
 import factory
 from factory.django import DjangoModelFactory
 
@@ -22,7 +24,7 @@ from apps.users.models import (
 PASSWORD = "pw-12345!"
 
 
-class SchoolFactory(DjangoModelFactory):
+class SchoolFactory(DjangoModelFactory[School]):
     class Meta:
         model = School
         django_get_or_create = ("slug",)
@@ -32,7 +34,7 @@ class SchoolFactory(DjangoModelFactory):
     timezone = "Asia/Kolkata"
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     """A student by default; use the traits (``UserFactory(teacher=True)``) or the subclasses."""
 
     class Meta:
@@ -79,13 +81,17 @@ class GuardianFactory(UserFactory):
 
 class SuperuserFactory(UserFactory):
     username = factory.Sequence(lambda n: f"operator{n}")
-    school = None
-    role = ""
+    # factory_boy declarations, not the model's attributes: an operator has no school nor role.
+    school = None  # type: ignore[assignment]
+    role = ""  # type: ignore[assignment]
     is_staff = True
     is_superuser = True
 
 
-class SchoolOwnedFactory(DjangoModelFactory):
+T = TypeVar("T")
+
+
+class SchoolOwnedFactory(DjangoModelFactory[T]):
     """Base for factories of ``SchoolOwned`` models.
 
     ``_school_sources`` names the related objects a caller may pass instead of ``school``; the first
@@ -111,7 +117,7 @@ class SchoolOwnedFactory(DjangoModelFactory):
         return super()._generate(strategy, params)
 
 
-class SchoolClassFactory(SchoolOwnedFactory):
+class SchoolClassFactory(SchoolOwnedFactory[SchoolClass]):
     class Meta:
         model = SchoolClass
 
@@ -124,7 +130,7 @@ class SchoolClassFactory(SchoolOwnedFactory):
     class_teacher = None
 
 
-class SubjectFactory(SchoolOwnedFactory):
+class SubjectFactory(SchoolOwnedFactory[Subject]):
     class Meta:
         model = Subject
 
@@ -132,7 +138,7 @@ class SubjectFactory(SchoolOwnedFactory):
     code = factory.Sequence(lambda n: f"SUB{n}")
 
 
-class EnrolmentFactory(SchoolOwnedFactory):
+class EnrolmentFactory(SchoolOwnedFactory[Enrolment]):
     class Meta:
         model = Enrolment
 
@@ -143,7 +149,7 @@ class EnrolmentFactory(SchoolOwnedFactory):
     roll_number = factory.Sequence(lambda n: n + 1)
 
 
-class TeacherAssignmentFactory(SchoolOwnedFactory):
+class TeacherAssignmentFactory(SchoolOwnedFactory[TeacherAssignment]):
     class Meta:
         model = TeacherAssignment
 
@@ -154,7 +160,7 @@ class TeacherAssignmentFactory(SchoolOwnedFactory):
     subject = factory.SubFactory(SubjectFactory, school=factory.SelfAttribute("..school"))
 
 
-class GuardianLinkFactory(SchoolOwnedFactory):
+class GuardianLinkFactory(SchoolOwnedFactory[GuardianLink]):
     class Meta:
         model = GuardianLink
 

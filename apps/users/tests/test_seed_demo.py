@@ -37,7 +37,7 @@ def seed(**options) -> str:
 
 def counts() -> dict[str, int]:
     return {
-        model.__name__: model.objects.count()
+        model.__name__: model._default_manager.count()
         for model in [
             School,
             User,

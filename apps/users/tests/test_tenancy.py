@@ -65,13 +65,13 @@ class SchoolWorld:
 
 
 def build_school(slug: str) -> SchoolWorld:
-    school = SchoolFactory(slug=slug, name=f"School {slug}")
-    admin = SchoolAdminFactory(school=school, username=f"{slug}-admin")
-    teacher = TeacherFactory(school=school, username=f"{slug}-teacher")
-    student = StudentFactory(school=school, username=f"{slug}-student")
-    guardian = GuardianFactory(school=school, username=f"{slug}-guardian")
-    school_class = SchoolClassFactory(school=school)
-    subject = SubjectFactory(school=school)
+    school = SchoolFactory.create(slug=slug, name=f"School {slug}")
+    admin = SchoolAdminFactory.create(school=school, username=f"{slug}-admin")
+    teacher = TeacherFactory.create(school=school, username=f"{slug}-teacher")
+    student = StudentFactory.create(school=school, username=f"{slug}-student")
+    guardian = GuardianFactory.create(school=school, username=f"{slug}-guardian")
+    school_class = SchoolClassFactory.create(school=school)
+    subject = SubjectFactory.create(school=school)
     return SchoolWorld(
         school=school,
         admin=admin,
@@ -80,11 +80,11 @@ def build_school(slug: str) -> SchoolWorld:
         guardian=guardian,
         school_class=school_class,
         subject=subject,
-        enrolment=EnrolmentFactory(student=student, school_class=school_class),
-        assignment=TeacherAssignmentFactory(
+        enrolment=EnrolmentFactory.create(student=student, school_class=school_class),
+        assignment=TeacherAssignmentFactory.create(
             teacher=teacher, school_class=school_class, subject=subject
         ),
-        link=GuardianLinkFactory(guardian=guardian, student=student),
+        link=GuardianLinkFactory.create(guardian=guardian, student=student),
     )
 
 
@@ -100,7 +100,7 @@ def b() -> SchoolWorld:
 
 @pytest.fixture
 def operator() -> User:
-    return SuperuserFactory(username="root")
+    return SuperuserFactory.create(username="root")
 
 
 # (model, attribute of SchoolWorld holding that school's instance)

@@ -223,6 +223,7 @@ class RedisServer:
         )  # fmt: skip
 
         def answers() -> bool:
+            assert self.process is not None
             assert self.process.poll() is None, (self.directory / "redis.log").read_text()
             try:
                 return bool(self.client().ping())
@@ -293,8 +294,9 @@ class CeleryWorkers:
 
     def wait_ready(self, process: subprocess.Popen) -> None:
         def ready() -> bool:
-            assert process.poll() is None, process.log.read_text()
-            return "ready." in process.log.read_text()
+            log = process.log  # type: ignore[attr-defined]  # set by start_worker
+            assert process.poll() is None, log.read_text()
+            return "ready." in log.read_text()
 
         wait_for(ready, what="the Celery worker to be ready")
 

@@ -48,7 +48,7 @@ def fallback_count(reason: str) -> float:
 
 
 def codec_headers() -> list[int]:
-    return [fields[b"d"][0] for _id, fields in buffer_client().redis.xrange(log_key(LABEL))]
+    return [fields[b"d"][0] for _id, fields in buffer_client().xrange(log_key(LABEL))]
 
 
 # --- Redis killed and restarted with AOF ------------------------------------------------------

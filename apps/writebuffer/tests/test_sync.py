@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from decimal import Decimal
+from typing import cast
 
 import psycopg
 import pytest
@@ -41,7 +42,7 @@ from apps.writebuffer.tests.sample.models import Note
 
 
 def failure_counts() -> dict[str, int]:
-    raw = buffer_client().redis.hgetall(failures_key(LABEL))
+    raw = cast(dict[bytes, bytes], buffer_client().redis.hgetall(failures_key(LABEL)))
     return {key.decode(): int(value) for key, value in raw.items()}
 
 

@@ -82,7 +82,7 @@ class Command(BaseCommand):
         client = buffer_client()
         targets = {}
         for registration in registrations():
-            newest = client.redis.xrevrange(log_key(registration.label), count=1)
+            newest = client.xrevrange(log_key(registration.label), count=1)
             if newest:
                 targets[registration.label] = newest[0][0].decode()
         dead_before = {label: client.model_status(label)["dead_letters"] for label in targets}
@@ -94,7 +94,7 @@ class Command(BaseCommand):
             remaining = [
                 label
                 for label, target in targets.items()
-                if client.redis.xrange(log_key(label), "-", target, count=1)
+                if client.xrange(log_key(label), "-", target, count=1)
             ]
             if not remaining:
                 break
@@ -136,7 +136,7 @@ class Command(BaseCommand):
         serializer = client._serializer
         collected: list[bytes] = []
         for registration in registrations():
-            entries = client.redis.xrevrange(log_key(registration.label), count=samples)
+            entries = client.xrevrange(log_key(registration.label), count=samples)
             for _entry_id, fields in entries:
                 try:
                     collected.append(serializer.dumps(client.decode_payload(fields[b"d"])))
@@ -145,7 +145,9 @@ class Command(BaseCommand):
         if len(collected) < samples:
             # Top up with stored rows, each as the one-record payload it was in the buffer.
             for registration in registrations():
-                rows = registration.model.objects.order_by("-version")[: samples - len(collected)]
+                rows = registration.model._default_manager.order_by("-version")[
+                    : samples - len(collected)
+                ]
                 collected.extend(
                     serializer.dumps(
                         {
