@@ -13,14 +13,11 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.core.errors import error_body
+from apps.core.middleware import body_too_large_error
 
 
 async def _send_413(send: Any) -> None:
-    limit = settings.REQUEST_MAX_BODY_BYTES
-    body = json.dumps(
-        error_body("request_too_large", f"The request body is over the limit of {limit} bytes.")
-    ).encode()
+    body = json.dumps(body_too_large_error()).encode()
     await send(
         {
             "type": "http.response.start",
@@ -89,11 +86,7 @@ def refuse_oversized_bodies_in_daphne() -> None:
     def got_length(self: Any, length: int | None) -> None:
         limit = settings.REQUEST_MAX_BODY_BYTES
         if length is not None and length > limit:
-            body = json.dumps(
-                error_body(
-                    "request_too_large", f"The request body is over the limit of {limit} bytes."
-                )
-            ).encode()
+            body = json.dumps(body_too_large_error()).encode()
             self.channel.transport.write(
                 b"HTTP/1.1 413 Request Entity Too Large\r\n"
                 b"Content-Type: application/json\r\n"

@@ -46,15 +46,13 @@ class TrustedProxyMiddleware:
         return self.get_response(request)
 
 
-def body_too_large_response() -> JsonResponse:
+def body_too_large_error() -> dict:
     limit = settings.REQUEST_MAX_BODY_BYTES
-    return JsonResponse(
-        error_body(
-            "request_too_large",
-            f"The request body is over the limit of {limit} bytes.",
-        ),
-        status=413,
-    )
+    return error_body("request_too_large", f"The request body is over the limit of {limit} bytes.")
+
+
+def body_too_large_response() -> JsonResponse:
+    return JsonResponse(body_too_large_error(), status=413)
 
 
 class BodySizeLimitMiddleware:
