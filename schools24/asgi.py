@@ -13,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from apps.core.asgi import BodySizeLimit, refuse_oversized_bodies_in_daphne  # noqa: E402
 from apps.dashboards.auth import origin_checked, websocket_auth_stack  # noqa: E402
 from apps.dashboards.routing import websocket_urlpatterns  # noqa: E402
+from apps.events.live import LiveRelayMiddleware  # noqa: E402
 
 refuse_oversized_bodies_in_daphne()
 
@@ -20,8 +21,10 @@ application = ProtocolTypeRouter(
     {
         "http": BodySizeLimit(django_asgi_app),
         # URLRouter takes Django's path() patterns; the stubs want Channels' own pattern type.
-        "websocket": origin_checked(
-            websocket_auth_stack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
+        "websocket": LiveRelayMiddleware(
+            origin_checked(
+                websocket_auth_stack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
+            )
         ),
     }
 )

@@ -17,6 +17,8 @@ api_v1 = [
     path("homework/", include("apps.homework.urls")),
     path("attendance/", include("apps.attendance.urls")),
     path("grades/", include("apps.grades.urls")),
+    path("notifications/", include("apps.notifications.urls")),
+    path("early-warnings/", include("apps.analytics.urls")),
 ]
 
 urlpatterns = [

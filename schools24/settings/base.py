@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "apps.users",
     "apps.writebuffer",
     "apps.events",
+    "apps.notifications",
+    "apps.analytics",
     "apps.homework",
     "apps.attendance",
     "apps.grades",
@@ -303,6 +305,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationKindEnum": "apps.notifications.models.Kind.choices",
+        "WarningKindEnum": "apps.analytics.models.WarningKind.choices",
+        "AssessmentKindEnum": "apps.grades.models.AssessmentKind.choices",
+    },
 }
 
 # --- Write buffer ---------------------------------------------------------------------------
@@ -334,6 +341,30 @@ EVENTS = {
     # An event a worker took and did not finish in this time is taken over by another worker.
     "CLAIM_IDLE_SECONDS": env.int("EVENTS_CLAIM_IDLE_SECONDS", default=60),
 }
+
+# --- Notifications and the activity log -----------------------------------------------------
+# One provider class per channel; real gateways plug in here without code changes. The
+# recording provider keeps messages in the database (admin: "Recorded messages").
+NOTIFICATION_PROVIDERS = {
+    "email": env(
+        "NOTIFICATIONS_EMAIL_PROVIDER", default="apps.notifications.providers.EmailProvider"
+    ),
+    "sms": env(
+        "NOTIFICATIONS_SMS_PROVIDER", default="apps.notifications.providers.RecordingProvider"
+    ),
+    "push": env(
+        "NOTIFICATIONS_PUSH_PROVIDER", default="apps.notifications.providers.RecordingProvider"
+    ),
+}
+NOTIFICATIONS = {
+    # An absence alert waits this long, so a teacher's quick correction never reaches a parent.
+    "ABSENCE_GRACE_SECONDS": env.int("NOTIFICATIONS_ABSENCE_GRACE_SECONDS", default=10 * 60),
+    # A delivery claimed this long ago by a worker that never finished is sent again (same key).
+    "SENDING_TIMEOUT_SECONDS": env.int("NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", default=5 * 60),
+    "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8),
+}
+ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
+LANGUAGES = [("en", "English")]
 
 LOGGING = {
     "version": 1,
