@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint typecheck format install bench
+.PHONY: run test lint typecheck format install bench audit
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -33,3 +33,8 @@ format: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) manage.py bench_writebuffer
+
+# Known vulnerabilities in the pinned requirements. Needs the network (the vulnerability
+# database is online), so it is its own target rather than part of `make test`.
+audit: $(VENV)/.installed
+	$(VENV)/bin/pip-audit --requirement requirements.txt --progress-spinner off --strict

@@ -10,13 +10,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from apps.core.asgi import BodySizeLimit, refuse_oversized_bodies_in_daphne  # noqa: E402
 from apps.dashboards.auth import origin_checked, websocket_auth_stack  # noqa: E402
 from apps.dashboards.routing import websocket_urlpatterns  # noqa: E402
 from apps.events.live import LiveRelayMiddleware  # noqa: E402
 
+refuse_oversized_bodies_in_daphne()
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodySizeLimit(django_asgi_app),
         # URLRouter takes Django's path() patterns; the stubs want Channels' own pattern type.
         "websocket": LiveRelayMiddleware(
             origin_checked(

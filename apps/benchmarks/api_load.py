@@ -18,10 +18,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.benchmarks import http_server
 from apps.homework.models import Homework, Submission
+from apps.users.tokens import access_token_for
 
 ROUNDS = 3
 # Upper bound of the submission rate a server here could reach, to create enough fresh
@@ -32,7 +32,7 @@ MAX_EXPECTED_RATE = 1500
 def _write_jobs(path: Path, bench, count: int) -> None:
     """``count`` submission POSTs, each for a homework and student of its own."""
     tokens = {
-        school_class.pk: [str(AccessToken.for_user(student)) for student in students]
+        school_class.pk: [access_token_for(student) for student in students]
         for school_class, students in bench.classes
     }
     per_class = max(1, count // sum(len(students) for _, students in bench.classes) + 1)

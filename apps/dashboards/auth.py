@@ -10,18 +10,20 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from apps.users.user_cache import CachedJWTAuthentication
+from apps.users.tokens import RevocableJWTAuthentication
 
 
 @database_sync_to_async
 def _user_from_token(raw_token: str):
-    authentication = CachedJWTAuthentication()
+    authentication = RevocableJWTAuthentication()
     try:
         return authentication.get_user(authentication.get_validated_token(raw_token.encode()))
     except (InvalidToken, TokenError, AuthenticationFailed):
-        # AuthenticationFailed: a valid token of a user since deactivated or deleted.
+        # AuthenticationFailed: a valid token of a user since deactivated, deleted or signed
+        # out everywhere (or whose password changed).
         return AnonymousUser()
 
 

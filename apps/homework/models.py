@@ -26,6 +26,10 @@ FEEDBACK_MAX_LENGTH = 5_000
 PERCENT_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 
 
+# Dates outside these years are typing mistakes (1900 for 2026), not homework.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
 class LatePolicy(models.TextChoices):
     NONE = "none", "No deduction"
     PER_DAY = "per_day", "Deduction per day late, down to a minimum"
@@ -84,8 +88,12 @@ class Homework(SchoolOwned):
     def clean(self) -> None:
         super().clean()
         errors = {}
+        for field in ("due_at", "cut_off_at"):
+            moment = getattr(self, field)
+            if moment is not None and not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+                errors[field] = f"Must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
         if self.cut_off_at and self.due_at and self.cut_off_at < self.due_at:
-            errors["cut_off_at"] = "The cut-off cannot be before the due date."
+            errors.setdefault("cut_off_at", "The cut-off cannot be before the due date.")
         if self.late_policy == LatePolicy.PER_DAY and not self.late_deduction_percent_per_day:
             errors["late_deduction_percent_per_day"] = "A per-day policy needs a deduction."
         if errors:

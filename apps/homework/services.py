@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import mimetypes
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,10 +23,10 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 
 from apps.core.errors import ApplicationError
 from apps.core.idempotency import existing_for_client_id
+from apps.core.uploads import clean_upload_name, content_matches_extension, extension_of
 from apps.events.services import event_publish
 from apps.events.types import Event, EventType
 from apps.homework.models import (
@@ -44,11 +43,16 @@ from apps.users.selectors import enrolled_class_ids
 from apps.writebuffer.services import buffered_save, buffered_save_many, partition_lock
 
 TWO_PLACES = Decimal("0.01")
+MAX_DAYS_LATE = 32767  # Submission.days_late is a PositiveSmallIntegerField
 
 
 # --- files ----------------------------------------------------------------------------------
 def check_uploads(files: list[UploadedFile], *, field: str) -> None:
-    """Refuse too many, too large or disallowed files with one 400 that names each problem."""
+    """Refuse too many, too large or disallowed files with one 400 that names each problem.
+
+    The type is judged on the name as it will be stored (cleaned and cut to length first) and
+    on the content's first bytes.
+    """
     allowed = {ext.lower().lstrip(".") for ext in settings.HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS}
     limit = settings.HOMEWORK_MAX_ATTACHMENT_BYTES
     if len(files) > settings.HOMEWORK_MAX_FILES_PER_UPLOAD:
@@ -60,22 +64,26 @@ def check_uploads(files: list[UploadedFile], *, field: str) -> None:
     problems = []
     code = "invalid_file"
     for upload in files:
-        extension = os.path.splitext(upload.name or "")[1].lower().lstrip(".")
+        name = clean_upload_name(upload.name)
+        extension = extension_of(name)
         if extension not in allowed:
             code = "file_type_not_allowed"
             problems.append(
-                f"{upload.name}: type .{extension or '?'} is not allowed "
+                f"{name}: type .{extension or '?'} is not allowed "
                 f"(allowed: {', '.join(sorted(allowed))})."
             )
         elif upload.size > limit:
             code = "file_too_large"
-            problems.append(f"{upload.name}: {upload.size} bytes is over the limit of {limit}.")
+            problems.append(f"{name}: {upload.size} bytes is over the limit of {limit}.")
+        elif not content_matches_extension(upload, extension):
+            code = "file_type_not_allowed"
+            problems.append(f"{name}: the content is not a .{extension} file.")
     if problems:
         raise ApplicationError(" ".join(problems), code=code, fields={field: problems})
 
 
 def _clean_name(upload: UploadedFile) -> str:
-    return get_valid_filename(os.path.basename(upload.name or "file"))[:150] or "file"
+    return clean_upload_name(upload.name)
 
 
 def _content_type(name: str) -> str:
@@ -183,20 +191,24 @@ def _files_removed_on_error() -> Iterator[list[str]]:
         raise
 
 
+def attachment_file_describe(*, attachment: HomeworkAttachment, upload: UploadedFile) -> None:
+    """Name, size and type of an attachment from its (already checked) upload; the upload is
+    renamed to the cleaned name, which is the one it is stored under."""
+    name = _clean_name(upload)
+    upload.name = name
+    attachment.name = name
+    attachment.size_bytes = cast(int, upload.size)  # an uploaded file always has a size
+    attachment.content_type = _content_type(name)
+
+
 def _attach(
     *, homework: Homework, files: list[UploadedFile], stored_paths: list[str]
 ) -> list[HomeworkAttachment]:
     created = []
     for upload in files:
-        name = _clean_name(upload)
-        attachment = HomeworkAttachment(
-            school=homework.school,
-            homework=homework,
-            name=name,
-            size_bytes=cast(int, upload.size),  # an uploaded file always has a size
-            content_type=_content_type(name),
-        )
-        attachment.file.save(name, upload, save=False)
+        attachment = HomeworkAttachment(school=homework.school, homework=homework)
+        attachment_file_describe(attachment=attachment, upload=upload)
+        attachment.file.save(attachment.name, upload, save=False)
         stored_paths.append(cast(str, attachment.file.name))  # named by the save above
         attachment.full_clean()
         attachment.save(force_insert=True)
@@ -263,7 +275,8 @@ def submission_timing(
         return Timing(SubmissionStatus.ON_TIME, 0, due_at, cut_off_at)
     if cut_off_at is not None and submitted_at > cut_off_at:
         return Timing(SubmissionStatus.REJECTED_AFTER_CUT_OFF, 0, due_at, cut_off_at)
-    days_late = math.ceil((submitted_at - due_at) / timedelta(days=1))
+    # Capped to what the column holds (homework due long ago must not make the write fail).
+    days_late = min(math.ceil((submitted_at - due_at) / timedelta(days=1)), MAX_DAYS_LATE)
     return Timing(SubmissionStatus.LATE, days_late, due_at, cut_off_at)
 
 

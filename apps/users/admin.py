@@ -18,7 +18,8 @@ from apps.users.models import (
     User,
 )
 from apps.users.selectors import directory_export
-from apps.users.services import CSV_COLUMNS, directory_import
+from apps.users.services import CSV_COLUMNS, directory_import, user_sign_out_everywhere
+from apps.users.views import install_admin_login
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -70,6 +71,7 @@ class UserAdmin(SchoolScopedAdmin, DjangoUserAdmin):
     list_filter = ["role", "is_active", "school"]
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
+    actions = ["sign_out_everywhere"]
     add_fieldsets = ((None, {"fields": ("username", "role", "password1", "password2")}),)
 
     def get_fieldsets(self, request, obj=None):
@@ -144,6 +146,14 @@ class UserAdmin(SchoolScopedAdmin, DjangoUserAdmin):
         response["Content-Disposition"] = f'attachment; filename="{school.slug}-{kind}.csv"'
         return response
 
+    @admin.action(description="Sign out everywhere (end all sessions and app logins)")
+    def sign_out_everywhere(self, request, queryset):
+        # The queryset is already scoped to the admin's school by SchoolScopedAdmin.
+        people = list(queryset)
+        for person in people:
+            user_sign_out_everywhere(user=person)
+        self.message_user(request, f"Signed out {len(people)} people everywhere.")
+
     def save_model(self, request, obj, form, change):
         if not request.user.is_superuser:
             # A school admin can never mint an operator or move someone to another school.
@@ -208,3 +218,4 @@ admin.site.each_context = _each_context_with_school  # type: ignore[method-assig
 admin.site.site_title = "Schools24"
 # Django documents replacing the site's has_permission; the stubs see a method.
 admin.site.has_permission = lambda request: is_school_staff(request.user)  # type: ignore[method-assign]
+install_admin_login()

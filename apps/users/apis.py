@@ -3,20 +3,28 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apps.core.errors import error_body
 from apps.core.serializers import PersonSerializer, paginated
-from apps.users.auth import client_address, login_is_throttled
+from apps.users.auth import client_address, login_refusal
 from apps.users.selectors import (
     access_class_students,
     class_detail,
     class_list,
     me_get,
     subject_list,
+)
+from apps.users.tokens import (
+    RotatingRefreshSerializer,
+    StampedRefreshToken,
+    StampedTokenObtainSerializer,
+    reused_refresh_token_owner,
 )
 
 
@@ -31,21 +39,58 @@ class TokenObtainView(TokenObtainPairView):
     """
 
     throttle_classes = [LoginRateThrottle]
+    serializer_class = StampedTokenObtainSerializer
 
     def post(self, request, *args, **kwargs):
         username = request.data.get("username") if hasattr(request.data, "get") else None
-        if isinstance(username, str) and login_is_throttled(
-            username=username, address=client_address(request)
-        ):
-            return Response(
-                error_body("throttled", "Too many failed logins; wait and try again."),
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
+        if isinstance(username, str):
+            refusal = login_refusal(username=username, address=client_address(request))
+            if refusal is not None:
+                return Response(
+                    error_body("throttled", refusal.message),
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(refusal.retry_after_seconds)},
+                )
         return super().post(request, *args, **kwargs)
 
 
 class TokenRefreshApi(TokenRefreshView):
+    """A new access token and a new refresh token; the refresh token sent is used up.
+
+    Sending a used-up refresh token again signs its user out everywhere (it has been copied).
+    """
+
     throttle_classes = [LoginRateThrottle]
+    serializer_class = RotatingRefreshSerializer
+
+
+class LogoutApi(APIView):
+    """Revoke a refresh token. The access tokens made from it expire on their own (minutes)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes = [LoginRateThrottle]
+
+    class LogoutInputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(request=LogoutInputSerializer, responses={204: None})
+    def post(self, request):
+        data = self.LogoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        raw_token = data.validated_data["refresh"]
+        try:
+            token = StampedRefreshToken(raw_token)
+        except TokenError as error:
+            if reused_refresh_token_owner(raw_token) is not None:
+                return Response(status=status.HTTP_204_NO_CONTENT)  # logging out twice is fine
+            # A Response, not an exception: with no authentication classes DRF would turn the
+            # 401 of InvalidToken into a 403.
+            return Response(
+                error_body("token_not_valid", str(error)), status=status.HTTP_401_UNAUTHORIZED
+            )
+        token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ClassSerializer(serializers.Serializer):
@@ -85,7 +130,7 @@ class MeApi(APIView):
         username = serializers.CharField(source="user.username")
         first_name = serializers.CharField(source="user.first_name")
         last_name = serializers.CharField(source="user.last_name")
-        email = serializers.EmailField(source="user.email")
+        email = serializers.CharField(source="user.email")  # may be empty: not every pupil has one
         role = serializers.CharField(source="user.role")
         is_superuser = serializers.BooleanField(source="user.is_superuser")
         school = serializers.SerializerMethodField()

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 from apps.core.tenancy import SchoolOwned, SchoolOwnedQuerySet
 
@@ -63,6 +64,9 @@ class User(AbstractUser):
         School, on_delete=models.CASCADE, null=True, blank=True, related_name="users"
     )
     role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    # Raised to sign a person out everywhere: every JWT and web session carries a stamp derived
+    # from it and the password hash (see apps/users/tokens.py), so either changing ends them all.
+    token_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[SchoolUserManager] = SchoolUserManager()
 
@@ -74,6 +78,19 @@ class User(AbstractUser):
         super().clean()
         if not self.is_superuser and (self.school_id is None or not self.role):
             raise ValidationError("Everyone but an operator needs a school and a role.")
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        # Django ends a web session when this hash changes (a password change); including the
+        # generation ends them on "sign out everywhere" too. Generation 0 keeps Django's own
+        # hash, so sessions opened before the generation existed stay valid.
+        if not self.token_generation:
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            f"{self.password}:{self.token_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_school_admin(self) -> bool:

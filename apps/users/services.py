@@ -1,4 +1,5 @@
-"""Setting up a school from CSV: people, classes, enrolments, guardian links, teacher assignments.
+"""Changes to people's accounts, and setting up a school from CSV: people, classes,
+enrolments, guardian links, teacher assignments.
 
 One file per kind, with the columns of ``CSV_COLUMNS`` (the export writes the same ones). Rows
 are matched on their natural key (a person's username; a class's grade, section and year; a
@@ -19,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 
 from apps.users.models import (
     Enrolment,
@@ -303,3 +305,13 @@ def directory_import(
         if dry_run or report.errors:
             transaction.set_rollback(True)
     return report
+
+
+def user_sign_out_everywhere(*, user: User) -> None:
+    """End every session and JWT of ``user``: the next request with any of them is refused.
+
+    The generation is raised in the database (not from the in-memory value), so two sign-outs at
+    once both count and neither undoes the other.
+    """
+    User.objects.filter(pk=user.pk).update(token_generation=F("token_generation") + 1)
+    user.refresh_from_db(fields=["token_generation"])

@@ -4,6 +4,7 @@ from apps.users.apis import (
     ClassDetailApi,
     ClassListApi,
     ClassStudentListApi,
+    LogoutApi,
     MeApi,
     SubjectListApi,
     TokenObtainView,
@@ -13,6 +14,7 @@ from apps.users.apis import (
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", TokenRefreshApi.as_view(), name="token-refresh"),
+    path("auth/logout/", LogoutApi.as_view(), name="logout"),
     path("me/", MeApi.as_view(), name="me"),
     path("classes/", ClassListApi.as_view(), name="class-list"),
     path("classes/<uuid:class_id>/", ClassDetailApi.as_view(), name="class-detail"),

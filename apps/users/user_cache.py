@@ -46,17 +46,24 @@ def _keys(user_id: object) -> tuple[str, str]:
 
 
 def _entry(user: User, stamp: str) -> dict[str, Any]:
+    from apps.users.tokens import token_stamp  # tokens builds on this module
+
     return {
         "stamp": stamp,
         "values": [getattr(user, name) for name in _CACHED_FIELDS],
         # What simplejwt's CHECK_REVOKE_TOKEN compares, so that check needs no password either.
         "password_digest": get_md5_hash_password(user.password),
+        # What a token's revocation stamp is checked against (apps/users/tokens.py).
+        "token_stamp": token_stamp(user),
     }
 
 
 def _user_from_entry(entry: dict[str, Any]) -> User:
+    from apps.users.tokens import TOKEN_STAMP_ATTR  # tokens builds on this module
+
     user = User.from_db("default", _CACHED_FIELDS, entry["values"])
     setattr(user, PASSWORD_DIGEST, entry["password_digest"])
+    setattr(user, TOKEN_STAMP_ATTR, entry["token_stamp"])
     return user
 
 

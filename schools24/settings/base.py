@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_prometheus",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -50,9 +51,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.TrustedProxyMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.ApiJsonErrorsMiddleware",
+    "apps.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "apps.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -62,8 +67,38 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.errors.ServiceUnavailableMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "apps.core.metrics.BoundedPrometheusAfterMiddleware",
 ]
+
+# How many reverse proxies in front of the web server append to X-Forwarded-For. 0 (the
+# default): the header is ignored and the connecting address is the client. Set it to exactly
+# the number of proxies you run, or anyone can choose the address they are throttled under.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# /metrics: allowed with "Authorization: Bearer <METRICS_TOKEN>" (when set) or from these networks.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+
+# Pages load nothing from other hosts and run no inline script. Inline styles are allowed: the
+# admin and the API docs (Swagger UI) set style attributes, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 
 ROOT_URLCONF = "schools24.urls"
 WSGI_APPLICATION = "schools24.wsgi.application"
@@ -131,9 +166,15 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
 # Failed logins allowed per window, per username and per client address.
-LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=10)
-LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=50)
+# (see apps/users/auth.py: only the first limit applies at an address where the username has
+# logged in before, so neither of the others can lock an owner out of their usual place).
+LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS = env.int(
+    "LOGIN_FAILURES_PER_USERNAME_AND_ADDRESS", default=10
+)
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=50)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=300)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+LOGIN_KNOWN_ADDRESS_SECONDS = env.int("LOGIN_KNOWN_ADDRESS_SECONDS", default=60 * 24 * 60 * 60)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -177,6 +218,13 @@ HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS = env.list(
     "HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS",
     default=["pdf", "doc", "docx", "png", "jpg", "jpeg", "txt"],
 )
+# Any request body over this is refused with 413 from its Content-Length, before it is read:
+# the most files one upload may carry at the largest size, plus room for the other fields.
+REQUEST_MAX_BODY_BYTES = env.int(
+    "REQUEST_MAX_BODY_BYTES",
+    default=HOMEWORK_MAX_FILES_PER_UPLOAD * HOMEWORK_MAX_ATTACHMENT_BYTES + 1024 * 1024,
+)
+DATA_UPLOAD_MAX_NUMBER_FILES = 4 * HOMEWORK_MAX_FILES_PER_UPLOAD
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
@@ -280,15 +328,20 @@ DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30 * 60)
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "apps.users.user_cache.CachedJWTAuthentication",
+        "apps.users.tokens.RevocableJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "apps.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": "20/min"},
+    # Per client address, successes too: high enough for a whole school behind one NAT address.
+    "DEFAULT_THROTTLE_RATES": {"login": env("LOGIN_RATE", default="300/min")},
+    # DRF keys throttles on REMOTE_ADDR, which TrustedProxyMiddleware has already set; never on
+    # the raw X-Forwarded-For header (DRF's default when this is None).
+    "NUM_PROXIES": 0,
+    "DEFAULT_METADATA_CLASS": "apps.core.metadata.Metadata",
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
@@ -296,9 +349,15 @@ REST_FRAMEWORK = {
     ],
 }
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=30),
+    # Short: an access token cannot be revoked before it expires except by a password change or
+    # "sign out everywhere" (apps/users/tokens.py); logging out revokes the refresh token.
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=10)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    "TOKEN_OBTAIN_SERIALIZER": "apps.users.tokens.StampedTokenObtainSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "apps.users.tokens.RotatingRefreshSerializer",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Schools24 API",

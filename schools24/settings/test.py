@@ -27,7 +27,7 @@ for _cache in CACHES.values():
 WRITE_BUFFER["KEY_PREFIX"] = f"wbtest-{_worker}"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min"}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "100000/min"}
 MEDIA_ROOT = env.path(
     "MEDIA_ROOT", default=str(Path(tempfile.gettempdir()) / "schools24-test-media")
 )

@@ -205,3 +205,18 @@ def test_homework_with_a_too_large_attachment_is_not_created(world):
         )
     assert error.value.code == "file_too_large"
     assert world.school_class.homework.count() == 0
+
+
+def test_homework_due_in_1900_is_refused_and_old_due_dates_cannot_break_a_submission(world):
+    from django.core.exceptions import ValidationError
+
+    from apps.homework.services import MAX_DAYS_LATE, submission_timing
+
+    homework = make_homework(world)
+    homework.due_at = homework.due_at.replace(year=1900)
+    with pytest.raises(ValidationError) as refused:
+        homework.full_clean()
+    assert refused.value.message_dict["due_at"] == ["Must be between the years 2000 and 2100."]
+
+    timing = submission_timing(homework=homework, extension=None, submitted_at=timezone.now())
+    assert (timing.status, timing.days_late) == ("late", MAX_DAYS_LATE)

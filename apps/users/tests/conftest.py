@@ -2,11 +2,12 @@
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.users.tokens import access_token_for as stamped_access_token
 
 
 def access_token_for(user) -> str:
-    return str(RefreshToken.for_user(user).access_token)
+    return stamped_access_token(user)
 
 
 @pytest.fixture
