@@ -1,9 +1,10 @@
-"""Request middleware: JSON errors under ``/api/``, the client's address behind proxies,
-request size, browser policies.
+"""Request middleware: JSON errors under ``/api/`` (whatever ``DEBUG`` says), the client's
+address behind proxies, request size, browser policies.
 
-JSON errors: Django's URL resolver and request parsing answer before DRF's exception handler
-is reached: an unknown path or a malformed id (a ``<uuid:...>`` that is not one) is Django's
-404, a body over
+JSON errors:
+
+Django's URL resolver and request parsing answer before DRF's exception handler is reached: an
+unknown path or a malformed id (a ``<uuid:...>`` that is not one) is Django's 404, a body over
 ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a ``RequestDataTooBig``. With ``DEBUG`` on those become
 Django's HTML debug pages (the 404 one lists every URL pattern), which a mobile client cannot
 read; ``handler404`` and friends only apply with ``DEBUG`` off.
@@ -50,31 +51,6 @@ class ApiJsonErrorsMiddleware:
     """Outermost middleware: answers an oversized non-upload body with 413 before anything reads
     it, and turns any non-JSON error response under ``/api/`` into the error shape."""
 
-
-def client_address_behind_proxies(
-    remote_addr: str, forwarded_for: str | None, trusted_proxies: int
-) -> str:
-    """The address of whoever connected to the first of ``trusted_proxies`` proxies.
-
-    Each proxy appends the address it received the request from to ``X-Forwarded-For``, so only
-    the last ``trusted_proxies`` entries were written by proxies we run; anything to the left of
-    them came from the client and may be made up. With no trusted proxies the header is ignored.
-    """
-    if trusted_proxies <= 0 or not forwarded_for:
-        return remote_addr
-    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
-    if len(hops) < trusted_proxies:
-        return remote_addr  # the request did not come through all our proxies
-    return hops[-trusted_proxies]
-
-
-class TrustedProxyMiddleware:
-    """Sets ``REMOTE_ADDR`` to the real client's address, as far as our proxies vouch for it.
-
-    Everything that keys on the client (login throttling, DRF's throttles, logs) then reads the
-    one ``REMOTE_ADDR``, never the raw header.
-    """
-
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -109,6 +85,36 @@ class TrustedProxyMiddleware:
         if _is_api(request) and isinstance(exception, RequestDataTooBig):
             return _too_large()
         return None
+
+
+def client_address_behind_proxies(
+    remote_addr: str, forwarded_for: str | None, trusted_proxies: int
+) -> str:
+    """The address of whoever connected to the first of ``trusted_proxies`` proxies.
+
+    Each proxy appends the address it received the request from to ``X-Forwarded-For``, so only
+    the last ``trusted_proxies`` entries were written by proxies we run; anything to the left of
+    them came from the client and may be made up. With no trusted proxies the header is ignored.
+    """
+    if trusted_proxies <= 0 or not forwarded_for:
+        return remote_addr
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    if len(hops) < trusted_proxies:
+        return remote_addr  # the request did not come through all our proxies
+    return hops[-trusted_proxies]
+
+
+class TrustedProxyMiddleware:
+    """Sets ``REMOTE_ADDR`` to the real client's address, as far as our proxies vouch for it.
+
+    Everything that keys on the client (login throttling, DRF's throttles, logs) then reads the
+    one ``REMOTE_ADDR``, never the raw header.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         request.META["REMOTE_ADDR"] = client_address_behind_proxies(
             request.META.get("REMOTE_ADDR", ""),
             request.META.get("HTTP_X_FORWARDED_FOR"),
