@@ -25,6 +25,7 @@ class EarlyWarningListApi(GenericAPIView):
     permission_classes = [TEACHING_ROLES]
 
     @extend_schema(
+        responses=EarlyWarningSerializer(many=True),
         summary="Open early warnings",
         description="Teachers see their classes' students, school admins their school.",
     )

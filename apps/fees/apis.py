@@ -316,6 +316,7 @@ class FeeReportApi(GenericAPIView):
     ``?export=csv`` for a spreadsheet (``?format=`` is DRF's own renderer switch)."""
 
     permission_classes = [FEE_STAFF]
+    pagination_class = None  # a report is one short list, not pages
 
     class ReportFilterSerializer(serializers.Serializer):
         by = serializers.ChoiceField(choices=REPORT_KINDS, default="class")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -23,10 +23,19 @@ class NotificationSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "title", "body", "data", "student", "created_at", "read_at"]
 
 
+class InboxPageSerializer(serializers.Serializer):
+    unread = serializers.IntegerField(help_text="The caller's unread notifications, all pages.")
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = NotificationSerializer(many=True)
+
+
 class InboxApi(GenericAPIView):
     serializer_class = NotificationSerializer
 
     @extend_schema(
+        responses=InboxPageSerializer,
         summary="The caller's notifications, newest first",
         description="A page of notifications plus `unread`, the caller's unread count. "
         "`?unread=true` lists unread ones only.",
@@ -63,7 +72,20 @@ class ReadAllApi(GenericAPIView):
         return Response({"marked": notifications_mark_all_read(user=request.user)})
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "nullable": True, "example": "21:00"}
+)
+class ClockTimeField(serializers.TimeField):
+    """A time of day as ``HH:MM`` (quiet hours need no seconds)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", allow_null=True, required=False, **kwargs)
+
+
 class PreferenceSerializer(serializers.ModelSerializer):
+    quiet_start = ClockTimeField()
+    quiet_end = ClockTimeField()
+
     class Meta:
         model = Preference
         fields = ["channels", "digest_kinds", "quiet_start", "quiet_end", "language", "sms_number"]
