@@ -64,6 +64,9 @@ class AnnouncementSerializer(serializers.Serializer):
 
 class AnnouncementListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AnnouncementInput"  # each view's input is its own schema component
+
         id = serializers.UUIDField(required=False)
         text = serializers.CharField(max_length=500)
         expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -102,6 +105,9 @@ class BoardShowApi(APIView):
     permission_classes = [TEACHING_ROLES]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "BoardShowInput"  # each view's input is its own schema component
+
         kind = serializers.CharField(max_length=30)
         id = serializers.UUIDField()
 
@@ -133,6 +139,9 @@ class BoardDeviceListCreateApi(APIView):
     permission_classes = [SCHOOL_ADMINS]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "BoardDeviceInput"  # each view's input is its own schema component
+
         name = serializers.CharField(max_length=100)
         school_class = serializers.UUIDField()
 

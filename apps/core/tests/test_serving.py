@@ -100,7 +100,7 @@ def test_one_port_serves_the_api_from_wsgi_and_websockets_from_asgi(server):
         server, f"/ws/dashboard/?token={tokens['access']}"
     )
     assert status_line == b"HTTP/1.1 101 Switching Protocols"
-    assert message["type"] == "hello"
+    assert message["type"] == "dashboard"  # the current state comes first
 
 
 def test_django_sees_the_clients_address_not_the_routers(server):
