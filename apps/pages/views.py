@@ -7,6 +7,7 @@ from a service (``ApplicationError``) is shown beside the field it names, with w
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -127,11 +128,14 @@ def teach_register(request: HttpRequest, class_id: uuid.UUID) -> HttpResponse:
         except ApplicationError as error:
             show_service_error(form, error)
         else:
-            absent = sum(1 for mark in marks if mark.code != AttendanceCode.PRESENT)
+            counts = Counter(mark.code for mark in marks)
             messages.success(
                 request,
-                _("Register saved: %(present)d present, %(other)d not present.")
-                % {"present": len(marks) - absent, "other": absent},
+                _(
+                    "Register saved: %(present)d present, %(absent)d absent, %(late)d late, "
+                    "%(excused)d excused."
+                )
+                % {code: counts[code] for code in AttendanceCode.values},
             )
             return redirect("pages:teach-class", class_id=school_class.pk)
     return render(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -45,10 +46,21 @@ def chromium() -> WebDriver:
 
 
 def wait_for(driver: WebDriver, css: str, *, text: str | None = None):
+    """The element once visible (and holding ``text``); on a timeout the error shows the page."""
     wait = WebDriverWait(driver, WAIT_SECONDS)
-    if text is not None:
-        wait.until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
-    return wait.until(expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)))
+    try:
+        if text is not None:
+            wait.until(
+                expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, css), text)
+            )
+        return wait.until(
+            expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
+        )
+    except TimeoutException:
+        body = driver.find_element(By.TAG_NAME, "body").text
+        raise AssertionError(
+            f"{css!r} (text {text!r}) did not appear at {driver.current_url}; page: {body}"
+        ) from None
 
 
 def log_in(driver: WebDriver, base_url: str, username: str, password: str) -> None:

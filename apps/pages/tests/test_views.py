@@ -139,3 +139,19 @@ def test_pages_speak_french_when_chosen(world):
     html = client.get("/teach/").content.decode()
     assert '<html lang="fr">' in html
     assert "Mes classes" in html
+
+
+def test_the_grading_page_opens_the_oldest_ungraded_work(world):
+    from apps.homework.services import submission_create
+
+    homework, _ = homework_create(
+        assigned_by=world.teacher, school_class=world.school_class, subject=world.subject,
+        title="Ours", due_at=timezone.now() + timedelta(days=1), max_score=Decimal(10),
+    )  # fmt: skip
+    submission_create(homework=homework, student=world.students[0], text="First in")
+    submission_create(homework=homework, student=world.students[1], text="Second in")
+    response = client_of(world.teacher).get(f"/teach/homework/{homework.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "2 submissions to grade." in html
+    assert '<blockquote class="answer">First in</blockquote>' in html
