@@ -69,7 +69,8 @@ class TeacherTests(BrowserTestCase):
         # Focus starts on the first student; one key per student, then Enter saves.
         # Keys go to whatever has the focus, as a user's keyboard does.
         ActionChains(driver).send_keys("p", "a", "l", "p", "e", Keys.ENTER).perform()
-        wait_for(driver, ".messages", text="Register saved: 2 present, 1 absent, 1 late, 1 excused.")
+        saved = "Register saved: 2 present, 1 absent, 1 late, 1 excused."
+        wait_for(driver, ".messages", text=saved)
         screenshot(driver, "teacher-register")
 
         register = Register.objects.get(school_class=world.school_class)
