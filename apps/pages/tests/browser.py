@@ -53,9 +53,7 @@ def wait_for(driver: WebDriver, css: str, *, text: str | None = None):
             wait.until(
                 expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, css), text)
             )
-        return wait.until(
-            expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
-        )
+        return wait.until(expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)))
     except TimeoutException:
         body = driver.find_element(By.TAG_NAME, "body").text
         raise AssertionError(
