@@ -4,6 +4,9 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django_redis import get_redis_connection
+from rest_framework.test import APIClient
+
+from apps.users.tests.factories import ClassWorld
 
 
 def _delete_prefixed(alias: str, pattern: str) -> None:
@@ -38,3 +41,27 @@ def drop_test_queue():
     keys = [queue, *broker.scan_iter(match=f"_kombu.*.{queue}")]
     broker.delete(*keys)
     broker.close()
+
+
+@pytest.fixture
+def client_for():
+    """An API client authenticated as a given user."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def world(db) -> ClassWorld:
+    """A school with one class and its people, for the domain apps' tests."""
+    return ClassWorld(students=3)
+
+
+@pytest.fixture
+def other_world(db) -> ClassWorld:
+    """Another school, for isolation tests."""
+    return ClassWorld(students=2)

@@ -9,12 +9,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apps.core.errors import json_or_default
 from apps.core.health import healthz
 from apps.pages.views import home
+from apps.quizzes import urls as quiz_urls
 
 api_v1 = [
     path("", include("apps.users.urls")),
     path("homework/", include("apps.homework.urls")),
     path("attendance/", include("apps.attendance.urls")),
     path("grades/", include("apps.grades.urls")),
+    path("notifications/", include("apps.notifications.urls")),
+    path("early-warnings/", include("apps.analytics.urls")),
+    path("quizzes/", include("apps.quizzes.urls")),
+    path("attempts/", include(quiz_urls.attempt_urlpatterns)),
 ]
 
 urlpatterns = [

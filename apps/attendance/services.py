@@ -24,6 +24,8 @@ from apps.attendance.models import (
 )
 from apps.attendance.selectors import register_marks
 from apps.core.errors import ApplicationError
+from apps.events.services import event_publish
+from apps.events.types import Event, EventType
 from apps.users.models import Enrolment, School, SchoolClass, User
 from apps.writebuffer.cache import read_cache
 from apps.writebuffer.services import buffered_save_many
@@ -180,6 +182,33 @@ def _write_marks(
             register.save(update_fields=["last_marked_at", "last_marked_by"])
             buffered_save_many(new_marks)
             buffered_save_many(changes)
+            event_publish(
+                Event(
+                    type=EventType.REGISTER_TAKEN,
+                    school_id=str(register.school_id),
+                    class_ids=(str(register.school_class_id),),
+                    user_ids=tuple(str(change.student_id) for change in changes),
+                    actor_id=str(marked_by.pk),
+                    data={
+                        "register_id": str(register.pk),
+                        "class_id": str(register.school_class_id),
+                        "class_name": str(register.school_class),
+                        "date": register.date.isoformat(),
+                        "period": register.period,
+                        "period_name": "whole day"
+                        if register.period == 0
+                        else f"period {register.period}",
+                        "changes": [
+                            {
+                                "student_id": str(change.student_id),
+                                "code": change.code,
+                                "previous_code": change.previous_code,
+                            }
+                            for change in changes
+                        ],
+                    },
+                )
+            )
     return MarkingResult(
         register=register, changed=len(new_marks), unchanged=len(marks) - len(new_marks)
     )

@@ -1,14 +1,15 @@
 """Publishing domain events and delivering them to handlers.
 
 ``event_publish`` is called by domain services once the write is safe. It runs after the current
-transaction commits (at once outside one) and does three things, none of which can fail the write:
+transaction commits (at once outside one) and does two things, neither of which can fail the write:
 
 1. appends the event to a durable Redis Stream on the write buffer's Redis (AOF, never evicts), or,
    if that Redis cannot take it, to the ``OutboxEvent`` table;
-2. sends a live hint to the channel-layer groups it concerns (school, classes, users), for open
-   dashboards and boards: at most once, which is all a hint needs, since a client that missed one
-   reloads the current state when it reconnects;
-3. asks a Celery worker to run the handlers soon (at most one request a second).
+2. asks a Celery worker to run the handlers soon (at most one request a second; the claim rides
+   in the same Redis round trip as the append).
+
+Live hints to open websockets are relayed from the stream by the websocket server (``live.py``),
+so a web request pays one Redis round trip for its event, whatever listens.
 
 ``events_dispatch`` runs each registered handler over the stream through its own consumer group:
 ``XREADGROUP``, ``XACK`` after the handler returned, ``XAUTOCLAIM`` for entries a dead worker held,
@@ -22,17 +23,14 @@ import logging
 import os
 import socket
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any, cast
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from apps.events.groups import groups_for
 from apps.events.models import FailedEvent, OutboxEvent
 from apps.events.origin import current_origin
 from apps.events.registry import Registration, registrations
@@ -71,19 +69,31 @@ def event_publish(event: Event) -> None:
     """Publish ``event`` once the current transaction (if any) has committed."""
     if not event.origin:
         event = replace(event, origin=current_origin())
-    transaction.on_commit(lambda: _deliver(event), robust=True)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _deliver(event), robust=True)
+    else:
+        # Not ``on_commit``: outside a transaction it asks the database for its autocommit
+        # state, which opens a connection, and a buffered write must be able to publish while
+        # the database is away.
+        _deliver(event)
 
 
 def _deliver(event: Event) -> None:
-    _store(event)
-    live_hint_send(event)
-    _request_dispatch()
+    dispatch_requested = _store(event)
+    if dispatch_requested:
+        _queue_dispatch()
 
 
-def _store(event: Event) -> None:
+def _store(event: Event) -> bool:
+    """Append to the stream and, in the same round trip, claim the right to ask for a dispatch
+    (at most one request a second). Returns whether to ask."""
     text = event.to_json()
     try:
-        _redis().xadd(stream_key(), {"e": text})
+        pipe = _redis().pipeline(transaction=False)
+        pipe.xadd(stream_key(), {"e": text})
+        pipe.set(_dispatch_requested_key(), "1", nx=True, px=1000)
+        _entry_id, claimed = pipe.execute()
+        return bool(claimed) and bool(registrations())
     except RedisError as exc:
         logger.warning(
             "event %s kept in the outbox: the buffer's Redis refused it (%s)", event.id, exc
@@ -91,37 +101,14 @@ def _store(event: Event) -> None:
         try:
             OutboxEvent.objects.create(id=event.id, payload=json.loads(text))
         except DatabaseError:
-            # Neither store answers: the write itself was already refused or fell back, and the
-            # live hint below still goes out. Logged loudly so the gap is visible.
+            # Neither store answers: the write itself was already refused or fell back.
+            # Logged loudly so the gap is visible.
             logger.exception("event %s lost: neither Redis nor the database took it", event.id)
+    return False
 
 
-def live_hint_send(event: Event) -> None:
-    """Tell open websockets of the groups ``event`` concerns. Best effort: never raises."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = {"type": "event.hint", "event": asdict(event)}
-    groups = groups_for(
-        school_id=event.school_id, class_ids=event.class_ids, user_ids=event.user_ids
-    )
-
-    async def send_all() -> None:
-        for group in groups:
-            await layer.group_send(group, message)
-
+def _queue_dispatch() -> None:
     try:
-        async_to_sync(send_all)()
-    except Exception:  # noqa: BLE001 - a hint must never fail the write that caused it
-        logger.warning("live hint for event %s not sent", event.id, exc_info=True)
-
-
-def _request_dispatch() -> None:
-    if not registrations():
-        return
-    try:
-        if not _redis().set(_dispatch_requested_key(), "1", nx=True, px=1000):
-            return
         from apps.events.tasks import dispatch_events
 
         dispatch_events.delay()

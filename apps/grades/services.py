@@ -16,6 +16,8 @@ from django.db import transaction
 
 from apps.core.errors import ApplicationError
 from apps.core.idempotency import existing_for_client_id
+from apps.events.services import event_publish
+from apps.events.types import Event, EventType
 from apps.grades.models import Assessment, GradeMark, Term, grade_mark_id
 from apps.users.models import Enrolment, SchoolClass, Subject, User
 from apps.writebuffer.services import buffered_save_many
@@ -110,4 +112,26 @@ def grade_marks_set(
         )
         for mark in marks
     ]
-    return buffered_save_many(rows)
+    saved = buffered_save_many(rows)
+    event_publish(
+        Event(
+            type=EventType.ASSESSMENT_MARKED,
+            school_id=str(assessment.school_id),
+            class_ids=(str(assessment.school_class_id),),
+            user_ids=tuple(str(row.student_id) for row in rows),
+            actor_id=str(marked_by.pk),
+            data={
+                "assessment_id": str(assessment.pk),
+                "class_id": str(assessment.school_class_id),
+                "title": assessment.title,
+                "marks": [
+                    {
+                        "student_id": str(row.student_id),
+                        "score": f"{row.score}/{assessment.max_score}",
+                    }
+                    for row in rows
+                ],
+            },
+        )
+    )
+    return saved

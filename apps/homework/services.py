@@ -28,6 +28,8 @@ from django.utils.text import get_valid_filename
 
 from apps.core.errors import ApplicationError
 from apps.core.idempotency import existing_for_client_id
+from apps.events.services import event_publish
+from apps.events.types import Event, EventType
 from apps.homework.models import (
     Extension,
     Homework,
@@ -126,6 +128,21 @@ def homework_create(
     with _files_removed_on_error() as stored_paths, transaction.atomic():
         homework.save(force_insert=True)
         _attach(homework=homework, files=attachments, stored_paths=stored_paths)
+    event_publish(
+        Event(
+            type=EventType.HOMEWORK_ASSIGNED,
+            school_id=str(homework.school_id),
+            class_ids=(str(homework.school_class_id),),
+            actor_id=str(assigned_by.pk),
+            data={
+                "homework_id": str(homework.pk),
+                "class_id": str(homework.school_class_id),
+                "subject": subject.name,
+                "title": homework.title,
+                "due_at": homework.due_at.isoformat(),
+            },
+        )
+    )
     return homework, True
 
 
@@ -350,6 +367,22 @@ def submission_create(
                 current.is_current = False
                 writes.append(current)
             buffered_save_many(writes)
+    event_publish(
+        Event(
+            type=EventType.SUBMISSION_RECEIVED,
+            school_id=str(homework.school_id),
+            class_ids=(str(homework.school_class_id),),
+            user_ids=(str(student.pk),),
+            actor_id=str(student.pk),
+            data={
+                "homework_id": str(homework.pk),
+                "submission_id": str(submission.pk),
+                "student_id": str(student.pk),
+                "attempt": submission.attempt,
+                "status": submission.status,
+            },
+        )
+    )
     return submission, True
 
 
@@ -384,4 +417,21 @@ def submission_grade(
         current.feedback = feedback
         current.graded_by = grader
         current.graded_at = timezone.now()
-        return buffered_save(current)
+        graded = buffered_save(current)
+    event_publish(
+        Event(
+            type=EventType.SUBMISSION_GRADED,
+            school_id=str(homework.school_id),
+            class_ids=(str(homework.school_class_id),),
+            user_ids=(str(graded.student_id),),
+            actor_id=str(grader.pk),
+            data={
+                "homework_id": str(homework.pk),
+                "submission_id": str(graded.pk),
+                "student_id": str(graded.student_id),
+                "title": homework.title,
+                "score": f"{graded.final_score}/{homework.max_score}",
+            },
+        )
+    )
+    return graded

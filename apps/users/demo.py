@@ -43,7 +43,14 @@ LAST_NAMES = [
     "Kowalski", "Haddad", "Rossi", "Tanaka", "Johnson", "Mensah",
 ]  # fmt: skip
 # Other apps' demo data, in order; each module has seed(context).
-DOMAIN_SEEDS = ["apps.homework.seed", "apps.attendance.seed", "apps.grades.seed"]
+DOMAIN_SEEDS = [
+    "apps.homework.seed",
+    "apps.attendance.seed",
+    "apps.grades.seed",
+    "apps.notifications.seed",
+    "apps.quizzes.seed",
+    "apps.analytics.seed",
+]
 
 
 @dataclass

@@ -36,7 +36,10 @@ INSTALLED_APPS = [
     "apps.users",
     "apps.writebuffer",
     "apps.events",
+    "apps.notifications",
+    "apps.analytics",
     "apps.homework",
+    "apps.quizzes",
     "apps.attendance",
     "apps.grades",
     "apps.dashboards",
@@ -146,6 +149,11 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 
 # Homework attachments and submission files: refused with a 400 above these limits.
+# Quizzes: answers sent up to this many seconds after an attempt's deadline still count (a
+# phone on a slow network); later ones are refused and the attempt is submitted automatically.
+QUIZ_ANSWER_GRACE_SECONDS = env.float("QUIZ_ANSWER_GRACE_SECONDS", default=15.0)
+# At most one "answer saved" event per attempt this often (0: one per answer).
+QUIZ_ANSWER_EVENT_SECONDS = env.float("QUIZ_ANSWER_EVENT_SECONDS", default=10.0)
 HOMEWORK_MAX_ATTACHMENT_BYTES = env.int("HOMEWORK_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 HOMEWORK_MAX_FILES_PER_UPLOAD = env.int("HOMEWORK_MAX_FILES_PER_UPLOAD", default=5)
 HOMEWORK_ALLOWED_ATTACHMENT_EXTENSIONS = env.list(
@@ -246,6 +254,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationKindEnum": "apps.notifications.models.Kind.choices",
+        "WarningKindEnum": "apps.analytics.models.WarningKind.choices",
+        "AssessmentKindEnum": "apps.grades.models.AssessmentKind.choices",
+        # Quizzes use one set of review moments for marks and for answers.
+        "ReviewWhenEnum": "apps.quizzes.models.ReviewWhen",
+    },
 }
 
 # --- Write buffer ---------------------------------------------------------------------------
@@ -267,6 +282,8 @@ WRITE_BUFFER = {
     # Entries a consumer has held this long are taken over (the consumer is presumed dead).
     "CLAIM_IDLE_SECONDS": env.int("WRITE_BUFFER_CLAIM_IDLE_SECONDS", default=300),
     "KEY_PREFIX": env("WRITE_BUFFER_KEY_PREFIX", default="wb"),
+    # Policies forced per model label, e.g. {"quizzes.answer": "write_through"}.
+    "POLICY_OVERRIDES": env.dict("WRITE_BUFFER_POLICY_OVERRIDES", default={}),
 }
 
 # --- Domain events --------------------------------------------------------------------------
@@ -277,6 +294,30 @@ EVENTS = {
     # An event a worker took and did not finish in this time is taken over by another worker.
     "CLAIM_IDLE_SECONDS": env.int("EVENTS_CLAIM_IDLE_SECONDS", default=60),
 }
+
+# --- Notifications and the activity log -----------------------------------------------------
+# One provider class per channel; real gateways plug in here without code changes. The
+# recording provider keeps messages in the database (admin: "Recorded messages").
+NOTIFICATION_PROVIDERS = {
+    "email": env(
+        "NOTIFICATIONS_EMAIL_PROVIDER", default="apps.notifications.providers.EmailProvider"
+    ),
+    "sms": env(
+        "NOTIFICATIONS_SMS_PROVIDER", default="apps.notifications.providers.RecordingProvider"
+    ),
+    "push": env(
+        "NOTIFICATIONS_PUSH_PROVIDER", default="apps.notifications.providers.RecordingProvider"
+    ),
+}
+NOTIFICATIONS = {
+    # An absence alert waits this long, so a teacher's quick correction never reaches a parent.
+    "ABSENCE_GRACE_SECONDS": env.int("NOTIFICATIONS_ABSENCE_GRACE_SECONDS", default=10 * 60),
+    # A delivery claimed this long ago by a worker that never finished is sent again (same key).
+    "SENDING_TIMEOUT_SECONDS": env.int("NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", default=5 * 60),
+    "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8),
+}
+ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
+LANGUAGES = [("en", "English")]
 
 LOGGING = {
     "version": 1,

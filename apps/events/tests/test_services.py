@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import socket
 import time
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.http import HttpResponse
 
 from apps.events import registry
 from apps.events.groups import class_group, user_group
+from apps.events.live import ensure_live_relay
 from apps.events.models import FailedEvent, OutboxEvent
 from apps.events.origin import RequestOriginMiddleware
 from apps.events.services import event_publish, events_dispatch, stream_key
@@ -33,6 +35,12 @@ def make_event(**overrides) -> Event:
         "user_ids": ("u1",),
     }
     return Event(**{**values, **overrides})
+
+
+@pytest.fixture(autouse=True)
+def only_test_handlers(monkeypatch):
+    """The apps' own handlers (notifications, activity log) stay out of these tests."""
+    monkeypatch.setattr(registry, "_handlers", {})
 
 
 @pytest.fixture
@@ -103,19 +111,30 @@ def test_a_failing_handler_is_retried_then_dead_lettered_without_blocking_others
         registry.unregister("test-flaky")
 
 
-def test_live_hint_reaches_class_and_user_groups():
+def test_the_relay_sends_live_hints_to_class_and_user_groups():
+    async_to_sync(_relay_sends_live_hints)()
+
+
+async def _relay_sends_live_hints() -> None:
     layer = get_channel_layer()
-    class_channel = async_to_sync(layer.new_channel)()
-    user_channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(class_group("c1"), class_channel)
-    async_to_sync(layer.group_add)(user_group("u1"), user_channel)
+    assert layer is not None
+    class_channel = await layer.new_channel()
+    user_channel = await layer.new_channel()
+    await layer.group_add(class_group("c1"), class_channel)
+    await layer.group_add(user_group("u1"), user_channel)
+    relay = ensure_live_relay()
+    assert ensure_live_relay() is relay  # one relay per event loop
+    await asyncio.sleep(0.3)  # the relay's group exists before the event
     event = make_event()
-    event_publish(event)
-    for channel in (class_channel, user_channel):
-        message = async_to_sync(layer.receive)(channel)
-        assert message["type"] == "event.hint"
-        assert message["event"]["id"] == event.id
-        assert message["event"]["type"] == "homework.assigned"
+    await sync_to_async(event_publish)(event)
+    try:
+        for channel in (class_channel, user_channel):
+            message = await asyncio.wait_for(layer.receive(channel), timeout=5)
+            assert message["type"] == "event.hint"
+            assert message["event"]["id"] == event.id
+            assert message["event"]["type"] == "homework.assigned"
+    finally:
+        relay.cancel()
 
 
 def _closed_port() -> int:

@@ -1,34 +1,12 @@
-"""Fixtures for homework tests: a class with its people in two schools, and API clients."""
+"""Fixtures for homework tests: a homework of the shared ``world`` (root conftest)."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from apps.homework.models import Homework
 from apps.users.tests.factories import ClassWorld
-
-
-@pytest.fixture
-def client_for():
-    def make(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
-
-
-@pytest.fixture
-def world(db) -> ClassWorld:
-    return ClassWorld(students=3)
-
-
-@pytest.fixture
-def other_world(db) -> ClassWorld:
-    """Another school, for isolation tests."""
-    return ClassWorld(students=2)
 
 
 def make_homework(world: ClassWorld, **fields) -> Homework:

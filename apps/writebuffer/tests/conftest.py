@@ -301,6 +301,9 @@ class CeleryWorkers:
         wait_for(ready, what="the Celery worker to be ready")
 
     def send_sync(self, trigger: str) -> None:
+        self.send_task("apps.writebuffer.tasks.sync_write_buffer", trigger=trigger)
+
+    def send_task(self, name: str, **kwargs: object) -> None:
         from celery import Celery
         from kombu import Connection
 
@@ -309,12 +312,7 @@ class CeleryWorkers:
         app = Celery("wbtest-sender")
         try:
             with Connection(self.broker_url) as connection:
-                app.send_task(
-                    "apps.writebuffer.tasks.sync_write_buffer",
-                    kwargs={"trigger": trigger},
-                    queue=self.queue,
-                    connection=connection,
-                )
+                app.send_task(name, kwargs=kwargs, queue=self.queue, connection=connection)
         finally:
             app.close()
 

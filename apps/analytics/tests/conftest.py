@@ -1,5 +1,3 @@
-"""Fixtures for attendance tests: a class with its people in two schools, and API clients."""
-
 import pytest
 from rest_framework.test import APIClient
 
@@ -23,5 +21,4 @@ def world(db) -> ClassWorld:
 
 @pytest.fixture
 def other_world(db) -> ClassWorld:
-    """Another school, for isolation tests."""
-    return ClassWorld(students=2)
+    return ClassWorld(students=1)
