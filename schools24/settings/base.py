@@ -116,7 +116,8 @@ LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=50)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 
 LANGUAGE_CODE = "en"
-# English and French pages; a user picks one in the page header (kept in a cookie).
+# English and French (pages and notifications); a user picks one in the page header (a
+# cookie); notifications use the language of the recipient's notification preferences.
 LANGUAGES = [("en", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
@@ -317,7 +318,6 @@ NOTIFICATIONS = {
     "MAX_ATTEMPTS": env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8),
 }
 ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
-LANGUAGES = [("en", "English")]
 
 LOGGING = {
     "version": 1,
