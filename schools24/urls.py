@@ -20,6 +20,7 @@ api_v1 = [
     path("early-warnings/", include("apps.analytics.urls")),
     path("quizzes/", include("apps.quizzes.urls")),
     path("attempts/", include(quiz_urls.attempt_urlpatterns)),
+    path("", include("apps.dashboards.urls")),
 ]
 
 urlpatterns = [

@@ -30,7 +30,7 @@ _KINDS_BY_EVENT = {
 def _students_of(event: Event) -> set[uuid.UUID]:
     data = event.data
     ids = {c["student_id"] for c in data.get("changes", [])}
-    ids |= {m["student_id"] for m in data.get("marks", [])}
+    ids |= {m["student_id"] for m in data.get("scores", [])}
     if "student_id" in data:
         ids.add(data["student_id"])
     return {uuid.UUID(str(i)) for i in ids}

@@ -9,6 +9,7 @@ with who made it.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.attendance.models import (
+    AttendanceCode,
     AttendanceMark,
     AttendanceMarkChange,
     Register,
@@ -182,33 +184,57 @@ def _write_marks(
             register.save(update_fields=["last_marked_at", "last_marked_by"])
             buffered_save_many(new_marks)
             buffered_save_many(changes)
+            codes = {student_id: mark.code for student_id, mark in current.items()}
+            codes.update({mark.student_id: mark.code for mark in new_marks})
             event_publish(
-                Event(
-                    type=EventType.REGISTER_TAKEN,
-                    school_id=str(register.school_id),
-                    class_ids=(str(register.school_class_id),),
-                    user_ids=tuple(str(change.student_id) for change in changes),
-                    actor_id=str(marked_by.pk),
-                    data={
-                        "register_id": str(register.pk),
-                        "class_id": str(register.school_class_id),
-                        "class_name": str(register.school_class),
-                        "date": register.date.isoformat(),
-                        "period": register.period,
-                        "period_name": "whole day"
-                        if register.period == 0
-                        else f"period {register.period}",
-                        "changes": [
-                            {
-                                "student_id": str(change.student_id),
-                                "code": change.code,
-                                "previous_code": change.previous_code,
-                            }
-                            for change in changes
-                        ],
-                    },
+                _marking_event(
+                    register=register,
+                    first_marking=not current,
+                    changed_students=[mark.student_id for mark in new_marks],
+                    codes=list(codes.values()),
+                    marked_by=marked_by,
+                    changes=changes,
                 )
             )
     return MarkingResult(
         register=register, changed=len(new_marks), unchanged=len(marks) - len(new_marks)
+    )
+
+
+def _marking_event(
+    *,
+    register: Register,
+    first_marking: bool,
+    changed_students: list[uuid.UUID],
+    codes: list[str],
+    marked_by: User,
+    changes: list[AttendanceMarkChange],
+) -> Event:
+    """A register's first marking concerns the whole class; a later change, the students whose
+    marks changed. The data carries the register's counts, never names (boards show it)."""
+    counts = Counter(codes)
+    return Event(
+        type=EventType.REGISTER_TAKEN if first_marking else EventType.MARK_CHANGED,
+        school_id=str(register.school_id),
+        class_ids=(str(register.school_class_id),),
+        user_ids=() if first_marking else tuple(str(s) for s in changed_students),
+        actor_id=str(marked_by.pk),
+        data={
+            "register_id": str(register.pk),
+            "date": register.date.isoformat(),
+            "period": register.period,
+            "counts": {code: counts.get(code, 0) for code in AttendanceCode.values},
+            # For absence alerts: who changed from what to what (ids and codes, no names).
+            "class_id": str(register.school_class_id),
+            "class_name": str(register.school_class),
+            "period_name": "whole day" if register.period == 0 else f"period {register.period}",
+            "changes": [
+                {
+                    "student_id": str(change.student_id),
+                    "code": change.code,
+                    "previous_code": change.previous_code,
+                }
+                for change in changes
+            ],
+        },
     )

@@ -1,4 +1,5 @@
-"""Websocket authentication: the session cookie, or ``?token=<JWT access token>``."""
+"""Websocket authentication: the session cookie, ``?token=<JWT access token>``, or for a smart
+board ``?board_token=<board device token>``."""
 
 from __future__ import annotations
 
@@ -23,8 +24,19 @@ def _user_from_token(raw_token: str):
         return AnonymousUser()
 
 
+@database_sync_to_async
+def _board_device(raw_token: str):
+    from apps.dashboards.selectors import board_device_for_token
+
+    return board_device_for_token(raw_token=raw_token)
+
+
+TOKEN_PARAMETERS = ("token", "board_token")
+
+
 class JWTQueryStringMiddleware:
-    """Replace the scope's user with the token's user when ``?token=`` is present."""
+    """Replace the scope's user with the token's user when ``?token=`` is present; put a board
+    device in ``scope["board_device"]`` when ``?board_token=`` names an active one."""
 
     def __init__(self, inner):
         self.inner = inner
@@ -33,6 +45,8 @@ class JWTQueryStringMiddleware:
         query = parse_qs(scope.get("query_string", b"").decode())
         if "token" in query:
             scope = dict(scope, user=await _user_from_token(query["token"][0]))
+        if "board_token" in query:
+            scope = dict(scope, board_device=await _board_device(query["board_token"][0]))
         return await self.inner(scope, receive, send)
 
 
@@ -51,7 +65,8 @@ class BrowserOriginValidator(OriginValidator):
 
     async def __call__(self, scope, receive, send):
         has_origin = any(name == b"origin" for name, _ in scope.get("headers", []))
-        has_token = "token" in parse_qs(scope.get("query_string", b"").decode())
+        query = parse_qs(scope.get("query_string", b"").decode())
+        has_token = any(name in query for name in TOKEN_PARAMETERS)
         if not has_origin and has_token:
             return await self.application(scope, receive, send)
         return await super().__call__(scope, receive, send)

@@ -41,3 +41,24 @@ def registrations() -> list[Registration]:
 
 def unregister(name: str) -> None:
     _handlers.pop(name, None)
+
+
+# --- in-process listeners -------------------------------------------------------------------
+# Some reactions must be done before the request that caused the event answers, or the caller
+# could read stale data (a dashboard's cache version must move before its owner reloads it).
+# Listeners run in the publishing process right after the event is stored and before the live
+# hint goes out; they must be quick and must not raise (a failure is logged and skipped).
+Listener = Callable[[Event], None]
+_listeners: dict[str, Listener] = {}
+
+
+def listener(name: str) -> Callable[[Listener], Listener]:
+    def register(fn: Listener) -> Listener:
+        _listeners[name] = fn
+        return fn
+
+    return register
+
+
+def listeners() -> list[Listener]:
+    return list(_listeners.values())

@@ -33,7 +33,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from apps.events.models import FailedEvent, OutboxEvent
 from apps.events.origin import current_origin
-from apps.events.registry import Registration, registrations
+from apps.events.registry import Registration, listeners, registrations
 from apps.events.types import Event
 from apps.writebuffer.connection import key_prefix, redis_client
 
@@ -80,6 +80,8 @@ def event_publish(event: Event) -> None:
 
 def _deliver(event: Event) -> None:
     dispatch_requested = _store(event)
+    # In-process listeners (dashboard cache versions) must act before the request answers.
+    _run_listeners(event)
     if dispatch_requested:
         _queue_dispatch()
 
@@ -105,6 +107,14 @@ def _store(event: Event) -> bool:
             # Logged loudly so the gap is visible.
             logger.exception("event %s lost: neither Redis nor the database took it", event.id)
     return False
+
+
+def _run_listeners(event: Event) -> None:
+    for listen in listeners():
+        try:
+            listen(event)
+        except Exception:  # noqa: BLE001 - a listener must never fail the write that caused it
+            logger.warning("listener %r failed on event %s", listen, event.id, exc_info=True)
 
 
 def _queue_dispatch() -> None:

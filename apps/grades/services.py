@@ -122,9 +122,11 @@ def grade_marks_set(
             actor_id=str(marked_by.pk),
             data={
                 "assessment_id": str(assessment.pk),
-                "class_id": str(assessment.school_class_id),
                 "title": assessment.title,
-                "marks": [
+                "subject_id": str(assessment.subject_id),
+                "marks": len(rows),
+                "class_id": str(assessment.school_class_id),
+                "scores": [
                     {
                         "student_id": str(row.student_id),
                         "score": f"{row.score}/{assessment.max_score}",

@@ -128,22 +128,44 @@ def homework_create(
     with _files_removed_on_error() as stored_paths, transaction.atomic():
         homework.save(force_insert=True)
         _attach(homework=homework, files=attachments, stored_paths=stored_paths)
-    event_publish(
-        Event(
-            type=EventType.HOMEWORK_ASSIGNED,
-            school_id=str(homework.school_id),
-            class_ids=(str(homework.school_class_id),),
-            actor_id=str(assigned_by.pk),
-            data={
-                "homework_id": str(homework.pk),
-                "class_id": str(homework.school_class_id),
-                "subject": subject.name,
-                "title": homework.title,
-                "due_at": homework.due_at.isoformat(),
-            },
+        event_publish(
+            Event(
+                type=EventType.HOMEWORK_ASSIGNED,
+                school_id=str(homework.school_id),
+                class_ids=(str(homework.school_class_id),),
+                actor_id=str(assigned_by.pk),
+                data={
+                    "homework_id": str(homework.pk),
+                    "class_id": str(homework.school_class_id),
+                    "title": homework.title,
+                    "subject": subject.name,
+                    "due_at": homework.due_at.isoformat(),
+                },
+            )
         )
-    )
     return homework, True
+
+
+def _submission_event(type_: EventType, submission: Submission, *, actor: User) -> Event:
+    return Event(
+        type=type_,
+        school_id=str(submission.homework.school_id),
+        class_ids=(str(submission.homework.school_class_id),),
+        user_ids=(str(submission.student_id),),
+        actor_id=str(actor.pk),
+        data={
+            "homework_id": str(submission.homework_id),
+            "submission_id": str(submission.pk),
+            "student_id": str(submission.student_id),
+            "attempt": submission.attempt,
+            "status": submission.status,
+            "final_score": str(submission.final_score)
+            if submission.final_score is not None
+            else None,
+            "title": submission.homework.title,
+            "max_score": str(submission.homework.max_score),
+        },
+    )
 
 
 @contextmanager
@@ -367,22 +389,8 @@ def submission_create(
                 current.is_current = False
                 writes.append(current)
             buffered_save_many(writes)
-    event_publish(
-        Event(
-            type=EventType.SUBMISSION_RECEIVED,
-            school_id=str(homework.school_id),
-            class_ids=(str(homework.school_class_id),),
-            user_ids=(str(student.pk),),
-            actor_id=str(student.pk),
-            data={
-                "homework_id": str(homework.pk),
-                "submission_id": str(submission.pk),
-                "student_id": str(student.pk),
-                "attempt": submission.attempt,
-                "status": submission.status,
-            },
-        )
-    )
+    # The buffer holds the write now: safe to tell the class's teachers and the student's views.
+    event_publish(_submission_event(EventType.SUBMISSION_RECEIVED, submission, actor=student))
     return submission, True
 
 
@@ -418,20 +426,5 @@ def submission_grade(
         current.graded_by = grader
         current.graded_at = timezone.now()
         graded = buffered_save(current)
-    event_publish(
-        Event(
-            type=EventType.SUBMISSION_GRADED,
-            school_id=str(homework.school_id),
-            class_ids=(str(homework.school_class_id),),
-            user_ids=(str(graded.student_id),),
-            actor_id=str(grader.pk),
-            data={
-                "homework_id": str(homework.pk),
-                "submission_id": str(graded.pk),
-                "student_id": str(graded.student_id),
-                "title": homework.title,
-                "score": f"{graded.final_score}/{homework.max_score}",
-            },
-        )
-    )
+    event_publish(_submission_event(EventType.SUBMISSION_GRADED, graded, actor=grader))
     return graded

@@ -188,9 +188,15 @@ def _absence_withdraw(*, event: Event, register_id: str, change: dict) -> None:
 
 def _graded(event: Event) -> list[Intent]:
     data = event.data
-    marks = data.get("marks") or [
-        {"student_id": data["student_id"], "score": data.get("score", "")}
-    ]
+    if "scores" in data:  # an assessment: many students at once
+        marks = data["scores"]
+    else:  # one homework submission
+        marks = [
+            {
+                "student_id": data["student_id"],
+                "score": f"{data['final_score']}/{data['max_score']}",
+            }
+        ]
     scores = {uuid.UUID(m["student_id"]): m.get("score", "") for m in marks}
     students, guardians = _student_and_guardians(set(scores))
     kind = Kind.GRADE_PUBLISHED
@@ -238,6 +244,7 @@ def _fee_due(event: Event) -> list[Intent]:
 _BUILDERS = {
     EventType.HOMEWORK_ASSIGNED: _homework_assigned,
     EventType.REGISTER_TAKEN: _register_taken,
+    EventType.MARK_CHANGED: _register_taken,
     EventType.SUBMISSION_GRADED: _graded,
     EventType.ASSESSMENT_MARKED: _graded,
     EventType.GRADE_PUBLISHED: _graded,

@@ -219,12 +219,37 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # --- Channels -------------------------------------------------------------------------------
+# Why websockets closed with 1011 after ~5 s: channels-redis's RedisChannelLayer waits for each
+# process's messages with BZPOPMIN for up to 5 s at a time, and redis-py 8 gives every connection
+# a 5 s socket timeout by default, so an idle wait timed out on the client just as the server
+# answered "nothing yet" and daphne closed the socket. The layer is now the pub/sub one: a
+# group_send is one PUBLISH that each web process receives once and hands to all of its sockets
+# in the group (the list layer pops one message per socket, about 6 s for 1,000 boards on the
+# development machine), and it polls its subscription instead of blocking. Messages are at most
+# once, which is what live hints are (apps/events). The read timeout stays above any wait,
+# keepalive and a health check notice a Redis that went away while a connection sat idle.
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_connect_timeout": 2,
+                    "socket_timeout": 15,
+                    "socket_keepalive": True,
+                    "health_check_interval": 30,
+                }
+            ],
+        },
     },
 }
+# Seconds between the {"type": "heartbeat"} messages every websocket sends while idle, so clients
+# (browsers cannot see protocol pings) and proxies with idle timeouts both see traffic; daphne's
+# own protocol pings (--ping-interval, default 20 s) close a connection whose peer is gone.
+WEBSOCKET_HEARTBEAT_SECONDS = env.float("WEBSOCKET_HEARTBEAT_SECONDS", default=20)
+# Dashboards are cached compressed for this long; events bump versions before that.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30 * 60)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

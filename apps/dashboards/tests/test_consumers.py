@@ -3,11 +3,12 @@
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from apps.dashboards.consumers import board_group, dashboard_group
+from apps.dashboards.tests.support import SAME_ORIGIN, communicator_for
+from apps.events.groups import class_group, user_group
+from apps.events.types import Event, EventType
 from apps.users.tests.conftest import access_token_for
 from apps.users.tests.factories import (
     EnrolmentFactory,
@@ -18,48 +19,46 @@ from apps.users.tests.factories import (
     TeacherAssignmentFactory,
     TeacherFactory,
 )
-from schools24.asgi import application
 
 # The consumers read the database from worker threads, so the rows must really be committed.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SAME_ORIGIN = (b"origin", b"http://testserver")
-
-
-def communicator_for(path, *, user=None, token=None, headers=(SAME_ORIGIN,)):
-    if user is not None:
-        token = access_token_for(user)
-    if token is not None:
-        path = f"{path}?token={token}"
-    return WebsocketCommunicator(application, path, headers=list(headers))
-
 
 @async_to_sync
 async def connect(communicator):
-    """(accepted, close code or the first message)"""
+    """(accepted, close code or the type of the first message)"""
     accepted, code = await communicator.connect()
     if not accepted:
         return False, code
-    hello = await communicator.receive_json_from()
+    first = await communicator.receive_json_from(timeout=5)
     await communicator.disconnect()
-    return True, hello
+    return True, first["type"]
+
+
+def hint(event: Event) -> dict:
+    from dataclasses import asdict
+
+    return {"type": "event.hint", "event": asdict(event)}
 
 
 @async_to_sync
-async def connect_and_receive_push(communicator, group, payload):
+async def connect_and_receive_hint(communicator, group, event):
     accepted, _ = await communicator.connect()
     assert accepted
-    hello = await communicator.receive_json_from()
-    await get_channel_layer().group_send(group, {"type": "push", "payload": payload})
+    first = await communicator.receive_json_from(timeout=5)
+    await get_channel_layer().group_send(group, hint(event))
     pushed = await communicator.receive_json_from(timeout=5)
     nothing_more = await communicator.receive_nothing(timeout=0.2)
     await communicator.disconnect()
-    return hello, pushed, nothing_more
+    return first, pushed, nothing_more
 
 
 def test_the_channel_layer_is_the_real_redis_one():
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    assert (
+        settings.CHANNEL_LAYERS["default"]["BACKEND"]
+        == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    )
+    assert type(get_channel_layer()).__name__ == "RedisPubSubChannelLayer"
 
 
 class TestDashboard:
@@ -82,7 +81,7 @@ class TestDashboard:
 
         assert connect(communicator_for("/ws/dashboard/", user=teacher)) == (
             True,
-            {"type": "hello", "dashboard": str(teacher.pk)},
+            "dashboard",
         )
 
     def test_session_cookie_is_accepted(self):
@@ -95,7 +94,7 @@ class TestDashboard:
             "/ws/dashboard/", headers=[SAME_ORIGIN, (b"cookie", cookie)]
         )
 
-        assert connect(communicator) == (True, {"type": "hello", "dashboard": str(student.pk)})
+        assert connect(communicator) == (True, "dashboard")
 
     def test_foreign_origin_is_refused_even_with_a_valid_token(self):
         teacher = TeacherFactory()
@@ -111,7 +110,7 @@ class TestDashboard:
         teacher = TeacherFactory()
         communicator = communicator_for("/ws/dashboard/", user=teacher, headers=())
 
-        assert connect(communicator) == (True, {"type": "hello", "dashboard": str(teacher.pk)})
+        assert connect(communicator) == (True, "dashboard")
 
     def test_no_origin_and_no_token_is_refused_even_with_a_session_cookie(self):
         student = StudentFactory()
@@ -124,16 +123,28 @@ class TestDashboard:
 
         assert accepted is False
 
-    def test_receives_pushes_to_its_own_group_only(self):
+    def test_receives_an_invalidation_for_an_event_naming_it(self):
         teacher = TeacherFactory()
-        payload = {"type": "invalidate", "what": "homework"}
-
-        hello, pushed, nothing_more = connect_and_receive_push(
-            communicator_for("/ws/dashboard/", user=teacher), dashboard_group(teacher.pk), payload
+        event = Event(
+            type=EventType.NOTIFICATION_CREATED,
+            school_id=teacher.school_id,
+            user_ids=(teacher.pk,),
+            data={},
         )
 
-        assert hello == {"type": "hello", "dashboard": str(teacher.pk)}
-        assert pushed == payload
+        first, pushed, nothing_more = connect_and_receive_hint(
+            communicator_for("/ws/dashboard/", user=teacher), user_group(teacher.pk), event
+        )
+
+        assert first["type"] == "dashboard"
+        assert pushed == {
+            "type": "dashboard.invalidated",
+            "data": {
+                "event": "notifications.created",
+                "event_id": event.id,
+                "occurred_at": event.occurred_at,
+            },
+        }
         assert nothing_more is True
 
     def test_does_not_receive_another_users_pushes(self):
@@ -144,9 +155,13 @@ class TestDashboard:
             communicator = communicator_for("/ws/dashboard/", user=teacher)
             await communicator.connect()
             await communicator.receive_json_from()
-            await get_channel_layer().group_send(
-                dashboard_group(other.pk), {"type": "push", "payload": {"secret": True}}
+            event = Event(
+                type=EventType.NOTIFICATION_CREATED,
+                school_id=other.school_id,
+                user_ids=(other.pk,),
+                data={"secret": True},
             )
+            await get_channel_layer().group_send(user_group(other.pk), hint(event))
             nothing = await communicator.receive_nothing(timeout=0.3)
             await communicator.disconnect()
             return nothing
@@ -165,10 +180,7 @@ class TestBoard:
     def test_teacher_of_the_class_is_accepted(self, assignment):
         school_class = assignment.school_class
 
-        assert connect(self.board(school_class, assignment.teacher)) == (
-            True,
-            {"type": "hello", "board": str(school_class.pk)},
-        )
+        assert connect(self.board(school_class, assignment.teacher)) == (True, "board.state")
 
     def test_class_teacher_is_accepted(self):
         teacher = TeacherFactory()
@@ -176,12 +188,13 @@ class TestBoard:
 
         assert connect(self.board(school_class, teacher))[0] is True
 
-    def test_enrolled_student_and_their_guardian_are_accepted(self, assignment):
+    def test_enrolled_student_is_accepted_and_their_guardian_refused(self, assignment):
+        # A board is the classroom's screen: its teachers, students and the school's admins.
         enrolment = EnrolmentFactory(school_class=assignment.school_class)
         guardian = GuardianLinkFactory(student=enrolment.student).guardian
 
         assert connect(self.board(assignment.school_class, enrolment.student))[0] is True
-        assert connect(self.board(assignment.school_class, guardian))[0] is True
+        assert connect(self.board(assignment.school_class, guardian)) == (False, 4403)
 
     def test_student_not_in_the_class_is_refused(self, assignment):
         other_class = SchoolClassFactory(school=assignment.school)
@@ -214,15 +227,42 @@ class TestBoard:
 
         assert connect(communicator_for(path, user=assignment.teacher)) == (False, 4403)
 
-    def test_receives_pushes_for_its_class(self, assignment):
-        payload = {"type": "slide", "number": 3}
-
-        hello, pushed, nothing_more = connect_and_receive_push(
-            self.board(assignment.school_class, assignment.teacher),
-            board_group(assignment.school_class.pk),
-            payload,
+    def test_forwards_board_events_of_its_class(self, assignment):
+        event = Event(
+            type=EventType.BOARD_ANNOUNCEMENT,
+            school_id=assignment.school_id,
+            class_ids=(assignment.school_class.pk,),
+            data={"text": "Bring your atlas"},
         )
 
-        assert hello == {"type": "hello", "board": str(assignment.school_class.pk)}
-        assert pushed == payload
+        first, pushed, nothing_more = connect_and_receive_hint(
+            self.board(assignment.school_class, assignment.teacher),
+            class_group(assignment.school_class.pk),
+            event,
+        )
+
+        assert first["type"] == "board.state"
+        assert pushed == {"type": "boards.announcement", "data": {"text": "Bring your atlas"}}
         assert nothing_more is True
+
+    def test_does_not_forward_events_a_board_does_not_show(self, assignment):
+        @async_to_sync
+        async def scenario():
+            communicator = self.board(assignment.school_class, assignment.teacher)
+            await communicator.connect()
+            await communicator.receive_json_from()
+            event = Event(
+                type=EventType.SUBMISSION_RECEIVED,
+                school_id=assignment.school_id,
+                class_ids=(assignment.school_class.pk,),
+                user_ids=("someone",),
+                data={"student_id": "someone"},
+            )
+            await get_channel_layer().group_send(
+                class_group(assignment.school_class.pk), hint(event)
+            )
+            nothing = await communicator.receive_nothing(timeout=0.3)
+            await communicator.disconnect()
+            return nothing
+
+        assert scenario() is True

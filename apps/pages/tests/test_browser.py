@@ -182,10 +182,6 @@ class FamilyTests(BrowserTestCase):
 
 
 class BoardTests(BrowserTestCase):
-    # The board socket's "board.state" / "homework.assigned" messages and homework's event come
-    # with issue 8 (branch issue-8-live), not yet on main. Strict: once they land this test
-    # passes, the suite fails on the XPASS, and this marker must go.
-    @pytest.mark.xfail(strict=True, reason="needs issue 8: homework.assigned on /ws/boards/<id>/")
     def test_a_board_shows_new_homework_live_without_a_reload(self):
         driver, world = self.driver, self.world
         self.log_in(world.teacher)

@@ -1,0 +1,91 @@
+"""Attendance's part of dashboards and boards: rates, today's registers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from apps.attendance.models import ATTENDED_CODES, AttendanceCode, AttendanceMark, Register
+from apps.dashboards.registry import BOARD, CLASS, SCHOOL, STUDENT, section
+from apps.events.types import EventType
+from apps.users.models import School, SchoolClass, User
+from apps.writebuffer.selectors import list_with_pending
+
+RATE_DAYS = 30
+
+
+def _summary(marks: list[AttendanceMark], registers: int) -> dict[str, Any]:
+    counts = Counter(mark.code for mark in marks)
+    attended = sum(counts[code] for code in ATTENDED_CODES)
+    rate = (Decimal(attended) * 100 / len(marks)).quantize(Decimal("0.1")) if marks else None
+    return {
+        "registers": registers,
+        "marks": len(marks),
+        "counts": {code: counts.get(code, 0) for code in AttendanceCode.values},
+        "rate": rate,
+    }
+
+
+def _marks(registers: list[Register], **match: Any) -> list[AttendanceMark]:
+    register_ids = {register.pk for register in registers}
+    student_id = match.get("student_id")
+    return list_with_pending(
+        AttendanceMark.objects.filter(register_id__in=register_ids, **match),
+        partitions=register_ids,
+        visible=lambda mark: (
+            mark.register_id in register_ids
+            and (student_id is None or mark.student_id == student_id)
+        ),
+        match=match or None,
+    )
+
+
+def _window(today: date) -> tuple[date, date]:
+    return today - timedelta(days=RATE_DAYS - 1), today
+
+
+@section("attendance", scope=STUDENT)
+def student_attendance(*, student: User, today: date) -> dict[str, Any]:
+    """The student's attendance over the last 30 days."""
+    registers = list(
+        Register.objects.filter(
+            school_class__enrolments__student=student, date__range=_window(today)
+        )
+    )
+    return {"days": RATE_DAYS} | _summary(_marks(registers, student_id=student.pk), len(registers))
+
+
+@section("attendance", scope=CLASS)
+def class_attendance(*, school_class: SchoolClass, today: date) -> dict[str, Any]:
+    registers = list(Register.objects.filter(school_class=school_class, date__range=_window(today)))
+    marked_today = any(r.date == today and r.last_marked_at is not None for r in registers)
+    return {"days": RATE_DAYS, "register_missing_today": not marked_today} | _summary(
+        _marks(registers), len(registers)
+    )
+
+
+@section("attendance", scope=SCHOOL)
+def school_attendance(*, school: School, today: date) -> dict[str, Any]:
+    today_registers = list(Register.objects.filter(school=school, date=today))
+    marked = {r.school_class_id for r in today_registers if r.last_marked_at is not None}
+    classes = SchoolClass.objects.filter(school=school).count()
+    window_registers = list(Register.objects.filter(school=school, date__range=_window(today)))
+    return {
+        "today": _summary(_marks(today_registers), len(today_registers)),
+        "last_30_days": _summary(_marks(window_registers), len(window_registers)),
+        "classes": classes,
+        "registers_missing_today": classes - len(marked),
+    }
+
+
+@section(
+    "attendance_today",
+    scope=BOARD,
+    live_types=[EventType.REGISTER_TAKEN, EventType.MARK_CHANGED],
+)
+def board_attendance(*, school_class: SchoolClass, today: date) -> dict[str, Any]:
+    """Counts only: a board hangs in a classroom, so it names no one."""
+    registers = list(Register.objects.filter(school_class=school_class, date=today))
+    return _summary(_marks(registers), len(registers))
