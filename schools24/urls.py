@@ -9,7 +9,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from apps.core.errors import json_or_default
 from apps.core.health import healthz
 from apps.core.metrics import metrics
-from apps.core.views import home, livez
+from apps.core.views import livez
+from apps.pages.views import home
 from apps.quizzes import urls as quiz_urls
 from apps.users.views import LoginView
 
@@ -34,6 +35,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("apps.pages.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its script from a URL of its own: no inline script for the CSP.

@@ -1,12 +1,7 @@
-"""The landing page, and ``/livez/``: the process answers (no dependency is checked)."""
+"""``/livez/``: the process answers (no dependency is checked)."""
 
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_safe
-
-
-def home(request):
-    return render(request, "home.html")
 
 
 @require_safe
