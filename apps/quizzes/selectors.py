@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -33,14 +34,26 @@ def is_school_staff(user: User) -> bool:
 
 
 # --- the bank -------------------------------------------------------------------------------
+def questions_tagged(questions: QuerySet[Question], tag: str) -> QuerySet[Question]:
+    """Questions whose tags include ``tag``: a JSONB containment on PostgreSQL (GIN-indexed);
+    SQLite (``make run``'s embedded default) has no JSON ``contains``, so there the tags are
+    compared here."""
+    if connection.vendor == "postgresql":
+        return questions.filter(tags__contains=[tag])
+    ids = [pk for pk, tags in questions.values_list("pk", "tags") if tag in (tags or [])]
+    return questions.filter(pk__in=ids)
+
+
 def question_list(
     *, user: User, subject_id: uuid.UUID | None = None, tag: str | None = None
 ) -> QuerySet[Question]:
-    questions = Question.objects.for_user(user).select_related("subject", "current_version")
+    questions: QuerySet[Question] = Question.objects.for_user(user).select_related(
+        "subject", "current_version"
+    )
     if subject_id is not None:
         questions = questions.filter(subject_id=subject_id)
     if tag:
-        questions = questions.filter(tags__contains=[tag])
+        questions = questions_tagged(questions, tag)
     return questions.order_by("subject__name", "title", "id")
 
 

@@ -59,7 +59,8 @@ def next_version() -> int:
 def _attach_known(instances: Sequence[models.Model], known: Sequence[models.Model]) -> None:
     """Give each instance's foreign keys the objects the caller already loaded (by model and
     pk), so validating them (the same-school check) reads nothing from the database."""
-    by_key = {(type(obj)._meta.concrete_model, obj.pk): obj for obj in known}
+    # ``obj._meta``, not ``type(obj)._meta``: a request's user is a lazy proxy of the model.
+    by_key = {(obj._meta.concrete_model, obj.pk): obj for obj in known}
     for instance in instances:
         for field in instance._meta.concrete_fields:
             if not isinstance(field, models.ForeignKey) or field.is_cached(instance):

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from apps.benchmarks.http_server import free_port, production_server
+from apps.users.auth import _address_key, _pair_key
 from apps.users.tests.factories import PASSWORD, StudentFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -113,8 +114,8 @@ def test_django_sees_the_clients_address_not_the_routers(server):
     )
 
     assert (status, body["error"]["code"]) == (401, "no_active_account")
-    assert cache.get("login-fail:ip:127.0.0.1") == 1
-    assert cache.get("login-fail:user:ada") == 1
+    assert cache.get(_address_key("127.0.0.1")) == 1
+    assert cache.get(_pair_key("ada", "127.0.0.1")) == 1
 
 
 def test_bad_input_through_the_router_is_the_json_error_shape(server):

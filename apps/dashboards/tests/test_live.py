@@ -82,6 +82,7 @@ def test_a_socket_idle_for_20_seconds_still_receives_the_next_event(world, setti
         "type": "homework.assigned",
         "data": {
             "homework_id": homework["id"],
+            "class_id": str(world.school_class.pk),
             "title": "Volcano poster",
             "subject": world.subject.name,
             "due_at": Homework.objects.get(pk=homework["id"]).due_at.isoformat(),

@@ -12,7 +12,6 @@ import uuid
 from collections import Counter, defaultdict
 
 import pytest
-from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.core.tests.live import (
     LiveServer,
@@ -23,6 +22,7 @@ from apps.core.tests.live import (
 from apps.homework.models import Submission
 from apps.homework.tests.conftest import make_homework
 from apps.users.tests.factories import ClassWorld
+from apps.users.tokens import access_token_for
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.sync import sync_all
 from apps.writebuffer.tests.conftest import (  # noqa: F401 - redis_server is a fixture
@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 def token(user) -> str:
-    return str(AccessToken.for_user(user))
+    return access_token_for(user)
 
 
 def submissions_path(homework) -> str:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from celery import Celery
 from django.conf import settings
-from kombu import Connection
 
 from apps.notifications.models import Delivery, DeliveryStatus, Kind, Preference, RecordedMessage
 from apps.notifications.services import Intent, notify_directly
@@ -19,15 +17,6 @@ from apps.writebuffer.tests.conftest import (  # noqa: F401 - fixtures used by n
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def send_task(workers, name: str, *args) -> None:
-    app = Celery("notifications-test-sender")
-    try:
-        with Connection(workers.broker_url) as connection:
-            app.send_task(name, args=args, queue=workers.queue, connection=connection)
-    finally:
-        app.close()
 
 
 def test_a_worker_killed_mid_send_gives_exactly_one_delivery(world, celery_workers, tmp_path):  # noqa: F811
@@ -56,7 +45,9 @@ def test_a_worker_killed_mid_send_gives_exactly_one_delivery(world, celery_worke
         SLOW_PROVIDER_MARK=str(mark),
     )
     celery_workers.wait_ready(slow)
-    send_task(celery_workers, "apps.notifications.tasks.deliver_notification", str(delivery.pk))
+    celery_workers.send_task(
+        "apps.notifications.tasks.deliver_notification", delivery_id=str(delivery.pk)
+    )
     wait_for(mark.exists, what="the provider to take the message")
     stop_process(slow)  # SIGKILL: the provider has it, the delivery is not marked sent
 
@@ -68,7 +59,9 @@ def test_a_worker_killed_mid_send_gives_exactly_one_delivery(world, celery_worke
     celery_workers.wait_ready(healthy)
     # What the minutely sweep does once the dead worker's claim has expired.
     time.sleep(1.2)
-    send_task(celery_workers, "apps.notifications.tasks.deliver_notification", str(delivery.pk))
+    celery_workers.send_task(
+        "apps.notifications.tasks.deliver_notification", delivery_id=str(delivery.pk)
+    )
 
     def sent() -> bool:
         delivery.refresh_from_db()

@@ -13,6 +13,7 @@ from apps.core.idempotency import existing_for_client_id
 from apps.events.services import event_publish
 from apps.events.types import Event, EventType
 from apps.quizzes.models import Question, Quiz, QuizSlot, QuizStatus
+from apps.quizzes.selectors import questions_tagged
 from apps.quizzes.snapshots import quiz_snapshots_forget
 from apps.users.models import SchoolClass, Subject, User
 
@@ -125,9 +126,12 @@ def quiz_publish(*, quiz: Quiz) -> Quiz:
     errors = {}
     for slot in quiz.slots.all():
         if slot.draw_tag:
-            available = Question.objects.filter(
-                school_id=quiz.school_id, subject_id=quiz.subject_id,
-                tags__contains=[slot.draw_tag], current_version__isnull=False,
+            available = questions_tagged(
+                Question.objects.filter(
+                    school_id=quiz.school_id, subject_id=quiz.subject_id,
+                    current_version__isnull=False,
+                ),
+                slot.draw_tag,
             ).count()  # fmt: skip
             if available < slot.draw_count:
                 errors[f"slots.{slot.position - 1}.draw_tag"] = [

@@ -98,8 +98,11 @@ class TestInvalidation:
         user.save()
 
         response, queries = get_me(jwt_client, user, client)
-        assert response.status_code == 200
-        assert len(queries) == 1  # read again from PostgreSQL
+        # Read again from PostgreSQL, and the token is refused: a password change revokes
+        # every token of the user (apps/users/tokens.py).
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "token_revoked"
+        assert len(queries) == 1
 
     def test_a_bulk_update_invalidates(self, jwt_client):
         user = TeacherFactory()
