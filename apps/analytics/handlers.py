@@ -13,8 +13,8 @@ from apps.users.models import User
 
 @handler("activity-log")
 def record(event: Event) -> None:
-    if event.type == EventType.NOTIFICATION_CREATED:
-        return
+    if event.type in (EventType.NOTIFICATION_CREATED, EventType.EARLY_WARNING_CHANGED):
+        return  # not changes anyone made
     activity_record(event=event)
 
 

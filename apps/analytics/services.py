@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from apps.analytics.models import ActivityEntry, EarlyWarning, WarningKind, WarningRule
 from apps.attendance.selectors import student_daily_summary
-from apps.events.types import Event
+from apps.events.services import event_publish
+from apps.events.types import Event, EventType
 from apps.grades.models import Assessment
 from apps.grades.selectors import marks_of
 from apps.homework.models import Homework
@@ -134,6 +135,29 @@ _MEASURES = {
 }
 
 
+def _warning_changed_publish(warning: EarlyWarning) -> None:
+    """Teachers' class views show open warnings: their cached dashboards must move on."""
+    class_ids = tuple(
+        str(c)
+        for c in Enrolment.objects.filter(student_id=warning.student_id).values_list(
+            "school_class_id", flat=True
+        )
+    )
+    event_publish(
+        Event(
+            type=EventType.EARLY_WARNING_CHANGED,
+            school_id=str(warning.school_id),
+            class_ids=class_ids,
+            data={
+                "warning_id": str(warning.pk),
+                "student_id": str(warning.student_id),
+                "kind": warning.kind,
+                "open": warning.resolved_at is None,
+            },
+        )
+    )
+
+
 def warnings_evaluate(*, student: User, kinds: set[str] | None = None) -> list[EarlyWarning]:
     """Check ``student`` against their school's enabled rules; returns newly raised warnings."""
     if student.school_id is None:
@@ -168,11 +192,13 @@ def warnings_evaluate(*, student: User, kinds: set[str] | None = None) -> list[E
             except IntegrityError:
                 continue  # raised by a concurrent evaluation
             raised.append(warning)
+            _warning_changed_publish(warning)
             if rule.notify_guardians:
                 _notify_guardians(warning)
         elif open_warning is not None:
             open_warning.resolved_at = timezone.now()
             open_warning.save(update_fields=["resolved_at"])
+            _warning_changed_publish(open_warning)
     return raised
 
 

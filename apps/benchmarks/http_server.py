@@ -100,6 +100,8 @@ def production_server(
             # The benchmark signs the clients' tokens with its own key.
             "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            # Plain HTTP on loopback: no TLS proxy in front to redirect to.
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": database_url(),
             "WRITE_BUFFER_REDIS_URL": redis_url,
             "WRITE_BUFFER_KEY_PREFIX": settings.WRITE_BUFFER["KEY_PREFIX"],

@@ -33,12 +33,12 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.quizzes.models import QuestionType, Quiz
 from apps.quizzes.services.questions import question_create
 from apps.quizzes.services.quizzes import quiz_create, quiz_publish
 from apps.users.models import Enrolment, Role, School, SchoolClass, Subject, TeacherAssignment, User
+from apps.users.tokens import access_token_for
 
 CLASS_SIZE = 40
 QUESTIONS: list[tuple[str, dict[str, Any]]] = [
@@ -173,6 +173,8 @@ def server_env(*, redis_url: str, port: int, direct: bool) -> dict[str, str]:
         # The tokens the load generator sends were signed here, with this key.
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        # Plain HTTP on loopback: no TLS proxy in front to redirect to.
+        DJANGO_SECURE_SSL_REDIRECT="false",
         DATABASE_URL=database_url(),
         REDIS_URL=f"{base}/0",
         WRITE_BUFFER_REDIS_URL=f"{base}/1",
@@ -276,7 +278,7 @@ def storm(
     school = create_school(students=students, modes=modes)
     results: dict[str, Any] = {}
     try:
-        tokens = [str(AccessToken.for_user(student)) for student in school.students]
+        tokens = [access_token_for(student) for student in school.students]
         with tempfile.TemporaryDirectory(prefix="schools24-storm-") as tmp:
             work_dir = Path(tmp)
             for mode in modes:

@@ -31,6 +31,7 @@ class EventType(StrEnum):
     BOARD_ANNOUNCEMENT = "boards.announcement"
     BOARD_SHOW = "boards.show"
     NOTIFICATION_CREATED = "notifications.created"
+    EARLY_WARNING_CHANGED = "analytics.early_warning_changed"
 
 
 def _now() -> str:

@@ -13,7 +13,7 @@ CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Health checks and Prometheus scrape the containers directly over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^livez/$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 60 * 60)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
 # Preloading is the domain owner's decision (browsers ship the list; leaving it is slow), so it

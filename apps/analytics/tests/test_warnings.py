@@ -76,6 +76,15 @@ def test_crossing_the_absence_threshold_raises_a_warning_for_the_teacher(
         (str(world.student.pk), "absences")
     ]
     assert client_for(world.admin).get(reverse("early-warnings")).json()["count"] == 1
+    # ... and on the teacher's dashboard, in the class's view.
+    dashboard = teacher.get(reverse("dashboard")).json()
+    [class_view] = [
+        c for c in dashboard["classes"] if c["class"]["id"] == str(world.school_class.pk)
+    ]
+    assert [
+        (w["student"]["id"], w["kind"], w["value"])
+        for w in class_view["sections"]["early_warnings"]
+    ] == [(str(world.student.pk), "absences", "2.00")]
     # A teacher of another class or school, the student and the guardian see none of it.
     unrelated = TeacherFactory(school=world.school)
     assert client_for(unrelated).get(reverse("early-warnings")).json()["count"] == 0
@@ -90,3 +99,8 @@ def test_crossing_the_absence_threshold_raises_a_warning_for_the_teacher(
     warning.refresh_from_db()
     assert warning.resolved_at is not None
     assert teacher.get(reverse("early-warnings")).json()["count"] == 0
+    dashboard = teacher.get(reverse("dashboard")).json()
+    [class_view] = [
+        c for c in dashboard["classes"] if c["class"]["id"] == str(world.school_class.pk)
+    ]
+    assert class_view["sections"]["early_warnings"] == []
