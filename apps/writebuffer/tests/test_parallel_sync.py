@@ -75,10 +75,10 @@ def test_a_run_stopped_by_one_model_still_counts_what_the_others_committed(monke
     buffered_save_many([make_note(title=f"n{i}") for i in range(4)])
     real_upsert = sink.upsert
 
-    def upsert(model, rows):
+    def upsert(model, rows, **options):
         if model is AttendanceMark:
             raise OperationalError("server closed the connection unexpectedly")
-        return real_upsert(model, rows)
+        return real_upsert(model, rows, **options)
 
     monkeypatch.setattr(sink, "upsert", upsert)
 
