@@ -139,6 +139,16 @@ def test_buffered_submissions_land_while_postgresql_is_down(buffer_redis, live_s
         timeout=20,
         what="/healthz/ to answer 200 after PostgreSQL came back",
     )
+    # Each web worker has its own pool, which reconnects on its own backoff: every worker, not
+    # only the one that answered /healthz/, is back within seconds.
+    wait_for(
+        lambda: all(
+            server.request("GET", "/api/v1/homework/", token=token(world.teacher)).status == 200
+            for _ in range(8)
+        ),
+        timeout=30,
+        what="every web worker to reach PostgreSQL again",
+    )
     listing = server.request("GET", "/api/v1/homework/", token=token(world.teacher))
     assert (listing.status, listing.body["count"]) == (200, 1)
 
