@@ -27,7 +27,11 @@ def _key(dependency: str) -> str:
 def versions_read(dependencies: list[str]) -> list[str]:
     if not dependencies:
         return []
-    values = redis_client().mget([_key(d) for d in dependencies])
+    # One round trip, and valid on a Redis Cluster (where MGET refuses keys of several slots).
+    pipe = redis_client().pipeline(transaction=False)
+    for dependency in dependencies:
+        pipe.get(_key(dependency))
+    values = pipe.execute()
     return [
         MISSING if value is None else value.decode() if isinstance(value, bytes) else value
         for value in values

@@ -31,6 +31,7 @@ from redis.exceptions import ResponseError
 
 from apps.events.groups import groups_for
 from apps.events.types import Event
+from apps.writebuffer.cluster import async_cluster_client, is_cluster_url
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +69,17 @@ def ensure_live_relay() -> asyncio.Task[None]:
     return task
 
 
-def _client() -> aioredis.Redis:
+def _client() -> Any:
     options = settings.CACHES["writebuffer"].get("OPTIONS", {})
-    return aioredis.Redis.from_url(
-        settings.CACHES["writebuffer"]["LOCATION"],
-        socket_connect_timeout=options.get("SOCKET_CONNECT_TIMEOUT", 2),
+    location = settings.CACHES["writebuffer"]["LOCATION"]
+    timeouts = {
+        "socket_connect_timeout": options.get("SOCKET_CONNECT_TIMEOUT", 2),
         # Longer than the blocking read, or every idle read would time out.
-        socket_timeout=BLOCK_MS / 1000 + 5,
-    )
+        "socket_timeout": BLOCK_MS / 1000 + 5,
+    }
+    if is_cluster_url(location):
+        return async_cluster_client(location, options, **timeouts)
+    return aioredis.Redis.from_url(location, **timeouts)
 
 
 async def _relay() -> None:

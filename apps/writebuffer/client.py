@@ -26,12 +26,22 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django_redis.client import DefaultClient
+from django_redis.exceptions import ConnectionInterrupted
 from redis import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import (
+    AskError,
+    ConnectionError,
+    MovedError,
+    NoScriptError,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+)
 
+from apps.writebuffer import cluster
 from apps.writebuffer import connection as keys
 from apps.writebuffer.entries import Entry, decoded_entries, entry_time, unpack_ref, version_of
-from apps.writebuffer.errors import IdTaken
+from apps.writebuffer.errors import IdTaken, ReplicasBehind
 from apps.writebuffer.lua import ACK, APPEND, DEAD_LETTER, DEAD_RETRY, FORGET_IDS
 
 # A stream range as the buffer's connections return it: they never decode responses, which
@@ -47,6 +57,34 @@ class WriteBufferClient(DefaultClient):
     """
 
     _scripts: dict[str, Any] | None = None
+
+    def __init__(self, server, params: dict[str, Any], backend: Any) -> None:
+        # django-redis splits LOCATION at commas into several servers; a cluster URL lists its
+        # startup nodes that way and is one server.
+        if isinstance(server, str) and cluster.is_cluster_url(server):
+            server = [server]
+        super().__init__(server, params, backend)
+
+    @property
+    def is_cluster(self) -> bool:
+        return cluster.is_cluster(self.redis)
+
+    def get_many(self, keys: Any, version: int | None = None, client: Any = None) -> dict:
+        """django-redis's MGET, which a cluster refuses for keys of several slots: there the keys
+        are read slot by slot (``mget_nonatomic``)."""
+        client = client or self.get_client(write=False)
+        if not cluster.is_cluster(client) or not keys:
+            return super().get_many(keys, version=version, client=client)
+        made = {self.make_key(key, version=version): key for key in keys}
+        try:
+            values = client.mget_nonatomic(list(made))
+        except (ConnectionError, TimeoutError, ResponseError) as exc:
+            raise ConnectionInterrupted(connection=client) from exc
+        return {
+            made[key]: self.decode(value)
+            for key, value in zip(made, values, strict=True)
+            if value is not None
+        }
 
     def decode_payload(self, raw: bytes) -> dict[str, Any]:
         """Decode a buffer payload. Unlike django-redis's ``decode``, a codec error is raised as
@@ -97,27 +135,64 @@ class WriteBufferClient(DefaultClient):
         partition raises ``IdTaken`` (nothing is appended).
         """
         raw = self._serializer.dumps({"p": partition, "r": records})
-        entry_id, pending, *taken = self._script("append")(
-            keys=[
-                keys.log_key(label),
-                keys.index_key(label, partition),
-                keys.model_key(label, "stats"),
-                keys.ids_key(label),
-            ],
-            args=[
-                self._compressor.compress(raw),
-                max_pending,
-                len(raw),
-                len(records),
-                partition,
-                *((record["k"] for record in records) if hold_ids else ()),
-            ],
-        )
+        script_keys = [
+            keys.log_key(label),
+            keys.index_key(label, partition),
+            keys.model_key(label, "stats"),
+            keys.ids_key(label),
+        ]
+        script_args = [
+            self._compressor.compress(raw),
+            max_pending,
+            len(raw),
+            len(records),
+            partition,
+            *((record["k"] for record in records) if hold_ids else ()),
+        ]
+        replicas = int(keys.buffer_settings().get("MIN_REPLICAS", 0))
+        if replicas > 0:
+            reply = self._append_replicated(script_keys, script_args, replicas)
+        else:
+            reply = self._script("append")(keys=script_keys, args=script_args)
+        entry_id, pending, *taken = reply
         if taken:
             raise IdTaken(taken[0].decode())
         if entry_id:
             decoded_entries.put(label, entry_id.decode(), self._serializer.loads(raw))
         return (version_of(entry_id) if entry_id else None), int(pending)
+
+    def _append_replicated(self, script_keys: list[str], args: list[Any], replicas: int) -> list:
+        """Run APPEND, then ``WAIT replicas timeout`` on the same connection of the node that
+        holds the log (WAIT counts the replicas that received this connection's writes). Raises
+        ``ReplicasBehind`` (a RedisError: the caller answers as for an unreachable buffer) when
+        fewer replicas confirmed in time. A refused append (log full, id taken) wrote nothing
+        and needs no confirmation."""
+        script = self._script("append")
+        timeout_ms = int(keys.buffer_settings().get("REPLICA_TIMEOUT_MS", 1000))
+        client = self.redis
+        for _attempt in range(3):
+            node = cluster.node_for_key(client, script_keys[0])
+            pipe = node.pipeline(transaction=False)
+            pipe.evalsha(script.sha, len(script_keys), *script_keys, *args)
+            pipe.wait(replicas, timeout_ms)
+            try:
+                reply, confirmed = pipe.execute()
+            except NoScriptError:
+                node.script_load(script.script)  # a new master (failover) or a restarted one
+                continue
+            except (MovedError, AskError):
+                cluster.refresh_slots(client)  # the slot moved (failover): nothing was written
+                continue
+            except (ConnectionError, TimeoutError):
+                cluster.refresh_slots(client)
+                raise
+            if reply[0] and int(confirmed) < replicas:
+                raise ReplicasBehind(
+                    f"{int(confirmed)} of {replicas} replicas confirmed the write within "
+                    f"{timeout_ms} ms"
+                )
+            return reply
+        raise RedisError("the buffer's slot map kept changing; try again")
 
     # --- read-your-writes ---------------------------------------------------------------------
     def _newest_by_pk(self, label: str, refs: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -165,9 +240,11 @@ class WriteBufferClient(DefaultClient):
         if partition is not None:
             return self.pending_in_partitions(label, [partition]).get(str(pk))
         prefix_length = len(keys.index_key(label, ""))
+        # A model's keys share one slot: on a cluster only the node holding it is scanned.
+        node = cluster.node_for_key(self.redis, keys.log_key(label))
         partitions = [
             key.decode()[prefix_length:]
-            for key in self.redis.scan_iter(match=keys.index_pattern(label), count=1000)
+            for key in node.scan_iter(match=keys.index_pattern(label), count=1000)
         ]
         return self.pending_in_partitions(label, partitions).get(str(pk))
 
@@ -393,5 +470,25 @@ class WriteBufferClient(DefaultClient):
         return {k.decode(): float(v) for k, v in raw.items()}
 
     def stats(self) -> dict[str, float]:
+        """The sync's counters (runs, records synced...), kept in one hash of their own."""
         raw = cast(dict[bytes, bytes], self.redis.hgetall(keys.stats_key()))
         return {k.decode(): float(v) for k, v in raw.items()}
+
+    def used_memory(self) -> int:
+        """Memory used by the fullest master (the one server of a single Redis): a model's log
+        lives on one master, and that master is the one that runs out."""
+        return max(
+            int(node.info("memory").get("used_memory", 0))
+            for _name, node in cluster.primaries(self.redis)
+        )
+
+    def node_infos(self, *sections: str) -> dict[str, dict[str, Any]]:
+        """INFO sections of every node (replicas too: a replica is promoted on failover, so it
+        must be as durable as its master), by node name."""
+        infos = {}
+        for name, node in cluster.all_nodes(self.redis):
+            merged: dict[str, Any] = {}
+            for section in sections:
+                merged.update(node.info(section))
+            infos[name] = merged
+        return infos

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from redis.exceptions import RedisError
+
 
 class BufferUnavailable(Exception):
     """The buffer's Redis cannot be read or written, and the operation cannot safely go on
@@ -15,3 +17,8 @@ class IdTaken(Exception):
     def __init__(self, pk: str) -> None:
         super().__init__(f"id {pk} is already taken")
         self.pk = pk
+
+
+class ReplicasBehind(RedisError):
+    """Fewer replicas than ``WRITE_BUFFER_MIN_REPLICAS`` confirmed an append in time: the write
+    is not acknowledged (the engine writes it through, or answers 503)."""

@@ -22,11 +22,11 @@ from typing import TypeVar
 from django.db import models, transaction
 from redis.exceptions import LockError, RedisError
 
-from apps.writebuffer import metrics, records, sink
+from apps.writebuffer import cluster, metrics, records, sink
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.connection import buffer_settings, log_key, model_key
 from apps.writebuffer.entries import MAX_SEQ, version_of
-from apps.writebuffer.errors import BufferUnavailable
+from apps.writebuffer.errors import BufferUnavailable, ReplicasBehind
 from apps.writebuffer.models import BufferedModel
 from apps.writebuffer.registry import Policy, Registration, registration_for
 
@@ -36,18 +36,21 @@ _version_lock = threading.Lock()
 _last_version = 0
 
 
-def next_version() -> int:
+def next_version(label: str | None = None) -> int:
     """A version for a write that bypasses the buffer, in the units of buffered versions
     (``ms * 10000 + seq``, see ``entries.version_of``), strictly increasing in this process.
 
     It is read from the buffer Redis's clock, which also stamps every buffered write: a web
     server whose own clock runs ahead must not make its direct write outrank later buffered
-    ones (they would then be refused by the sync). Only when that Redis is unreachable does the
+    ones (they would then be refused by the sync). On a Redis Cluster that is the clock of the
+    master holding the model's log (``label``). Only when that Redis is unreachable does the
     local clock stand in.
     """
     global _last_version
     try:
-        seconds, microseconds = buffer_client().redis.time()
+        client = buffer_client().redis
+        node = cluster.node_for_key(client, log_key(label)) if label else client
+        seconds, microseconds = node.time()
         candidate = (seconds * 1000 + microseconds // 1000) * (MAX_SEQ + 1) + microseconds % 1000
     except RedisError:
         candidate = time.time_ns() // 1_000_000 * (MAX_SEQ + 1)
@@ -88,8 +91,7 @@ def _over_memory_limit() -> bool:
     global _memory_check
     checked_at, over = _memory_check
     if time.monotonic() - checked_at > 1.0:
-        used = int(buffer_client().redis.info("memory").get("used_memory", 0))
-        over = used >= buffer_settings()["MAX_MEMORY_BYTES"]
+        over = buffer_client().used_memory() >= buffer_settings()["MAX_MEMORY_BYTES"]
         _memory_check = (time.monotonic(), over)
     return over
 
@@ -118,6 +120,13 @@ def _append(
             max_pending=buffer_settings()["MAX_PENDING_PER_MODEL"] if limited else _UNLIMITED,
             hold_ids=registration.client_ids,
         )
+    except ReplicasBehind as exc:
+        # The entry is in the master's log but may not survive its failover: not acknowledged.
+        # Written through, the row must outrank that entry (which the sync still applies).
+        if not fallback:
+            raise BufferUnavailable(str(exc)) from exc
+        logger.warning("write buffer replicas behind (%s); writing through to the database", exc)
+        return None, "replicas_behind"
     except RedisError as exc:
         if not fallback:
             raise BufferUnavailable(str(exc)) from exc
@@ -206,7 +215,7 @@ def buffered_save_many(
         # the newer version simply wins.
         rows = []
         for instance in direct:
-            instance.version = max(next_version(), version_floor)
+            instance.version = max(next_version(registration.label), version_floor)
             rows.append({**records.upsert_record(instance), "v": instance.version})
         with transaction.atomic():
             sink.upsert(registration.model, rows, partition_field=registration.partition_field)
@@ -280,7 +289,7 @@ def buffered_delete(instance: BufferedModel) -> None:
             return
         metrics.record_fallback(registration.label, reason, 1)
     with transaction.atomic():
-        sink.delete(registration.model, [(instance.pk, next_version())])
+        sink.delete(registration.model, [(instance.pk, next_version(registration.label))])
 
 
 _flush_requested_at = 0.0

@@ -61,6 +61,14 @@ def buffer_redis_durability(info_persistence: dict, info_memory: dict) -> list[s
 
 def buffer_durability_problems() -> list[str]:
     """Why the buffer's Redis could lose acknowledged writes (empty when it is safe); raises
-    the Redis error when it cannot be asked."""
-    client = buffer_client().redis
-    return buffer_redis_durability(client.info("persistence"), client.info("memory"))
+    the Redis error when it cannot be asked. On a Redis Cluster every node is asked (a replica
+    becomes the master on failover) and each problem names its node."""
+    infos = buffer_client().node_infos("persistence", "memory")
+    if len(infos) == 1:
+        (info,) = infos.values()
+        return buffer_redis_durability(info, info)
+    return [
+        f"{name}: {problem}"
+        for name, info in sorted(infos.items())
+        for problem in buffer_redis_durability(info, info)
+    ]

@@ -243,7 +243,8 @@ FEES_TEST_GATEWAY_SECRET = env("FEES_TEST_GATEWAY_SECRET", default="schools24-te
 
 # --- Redis roles ----------------------------------------------------------------------------
 # REDIS_URL: read cache, sessions and the channel layer; may evict (LRU).
-# WRITE_BUFFER_REDIS_URL: the write buffer; must persist (AOF) and never evict.
+# WRITE_BUFFER_REDIS_URL: the write buffer; must persist (AOF) and never evict. A Redis Cluster is
+# written redis+cluster://host:port,host:port/ (README, "Redis Cluster").
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 WRITE_BUFFER_REDIS_URL = env("WRITE_BUFFER_REDIS_URL", default="redis://127.0.0.1:6379/1")
 
@@ -265,6 +266,7 @@ CACHES = {
         "OPTIONS": {
             **_redis_timeouts,
             "CLIENT_CLASS": "apps.writebuffer.client.WriteBufferClient",
+            "CONNECTION_FACTORY": "apps.writebuffer.cluster.ClusterAwareConnectionFactory",
             "SERIALIZER": "apps.writebuffer.serializers.CompactJSONSerializer",
             "COMPRESSOR": env(
                 "WRITE_BUFFER_COMPRESSOR",
@@ -410,6 +412,10 @@ WRITE_BUFFER = {
     "KEY_PREFIX": env("WRITE_BUFFER_KEY_PREFIX", default="wb"),
     # Policies forced per model label, e.g. {"quizzes.answer": "write_through"}.
     "POLICY_OVERRIDES": env.dict("WRITE_BUFFER_POLICY_OVERRIDES", default={}),
+    # A buffered write is acknowledged only once this many replicas of its master hold it
+    # (WAIT after the append); 0 acknowledges on the master alone. README, "Redis Cluster".
+    "MIN_REPLICAS": env.int("WRITE_BUFFER_MIN_REPLICAS", default=0),
+    "REPLICA_TIMEOUT_MS": env.int("WRITE_BUFFER_REPLICA_TIMEOUT_MS", default=1000),
 }
 
 # --- Domain events --------------------------------------------------------------------------

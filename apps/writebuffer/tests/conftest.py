@@ -29,6 +29,7 @@ from apps.core.database import database_url
 from apps.writebuffer import services
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.connection import SYNC_GROUP, index_pattern, log_key
+from apps.writebuffer.tests.cluster import cluster_buffer, redis_cluster  # noqa: F401 (fixtures)
 from apps.writebuffer.tests.sample.models import Note
 
 LABEL = "wbsample.note"
