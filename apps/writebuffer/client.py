@@ -241,11 +241,12 @@ class WriteBufferClient(DefaultClient):
             return self.pending_in_partitions(label, [partition]).get(str(pk))
         prefix_length = len(keys.index_key(label, ""))
         # A model's keys share one slot: on a cluster only the node holding it is scanned.
-        node = cluster.node_for_key(self.redis, keys.log_key(label))
-        partitions = [
-            key.decode()[prefix_length:]
-            for key in node.scan_iter(match=keys.index_pattern(label), count=1000)
-        ]
+        with cluster.refreshing(self.redis):
+            node = cluster.node_for_key(self.redis, keys.log_key(label))
+            partitions = [
+                key.decode()[prefix_length:]
+                for key in node.scan_iter(match=keys.index_pattern(label), count=1000)
+            ]
         return self.pending_in_partitions(label, partitions).get(str(pk))
 
     # --- the sync's side ----------------------------------------------------------------------
@@ -477,18 +478,20 @@ class WriteBufferClient(DefaultClient):
     def used_memory(self) -> int:
         """Memory used by the fullest master (the one server of a single Redis): a model's log
         lives on one master, and that master is the one that runs out."""
-        return max(
-            int(node.info("memory").get("used_memory", 0))
-            for _name, node in cluster.primaries(self.redis)
-        )
+        with cluster.refreshing(self.redis):
+            return max(
+                int(node.info("memory").get("used_memory", 0))
+                for _name, node in cluster.primaries(self.redis)
+            )
 
     def node_infos(self, *sections: str) -> dict[str, dict[str, Any]]:
         """INFO sections of every node (replicas too: a replica is promoted on failover, so it
         must be as durable as its master), by node name."""
         infos = {}
-        for name, node in cluster.all_nodes(self.redis):
-            merged: dict[str, Any] = {}
-            for section in sections:
-                merged.update(node.info(section))
-            infos[name] = merged
+        with cluster.refreshing(self.redis):
+            for name, node in cluster.all_nodes(self.redis):
+                merged: dict[str, Any] = {}
+                for section in sections:
+                    merged.update(node.info(section))
+                infos[name] = merged
         return infos

@@ -11,16 +11,17 @@ URL has no database number (``/`` or ``/0``). Any other URL (``redis://``, ``red
 alias (its ``CONNECTION_FACTORY`` option). One ``RedisCluster`` per URL is shared by the threads
 of a process (it is thread-safe and keeps one connection pool per node).
 
-On a failover the client refreshes its slot map and retries a command that met a closed
-connection, a ``CLUSTERDOWN`` or a ``MOVED``; ``CLUSTER_RETRIES`` (option, default 20) attempts
-with a backoff growing to ``CLUSTER_RETRY_CAP_SECONDS`` (default 0.5 s) cover an election that
-takes a few node timeouts.
+On a failover the client re-reads its slot map and retries a command that met a dead node, a
+``CLUSTERDOWN`` or a ``MOVED``, for up to ``CLUSTER_FAILOVER_SECONDS`` (an option of the cache
+alias, default 10 s): long enough for an election that takes a few node timeouts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -31,12 +32,17 @@ from redis.asyncio.cluster import ClusterNode as AsyncClusterNode
 from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import ClusterNode, RedisCluster
-from redis.exceptions import ConnectionError, RedisClusterException, SlotNotCoveredError
+from redis.exceptions import (
+    ClusterDownError,
+    ConnectionError,
+    RedisClusterException,
+    SlotNotCoveredError,
+    TimeoutError,
+)
 from redis.retry import Retry
 
 CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}  # scheme -> TLS
-DEFAULT_RETRIES = 20
-DEFAULT_RETRY_CAP_SECONDS = 0.5
+DEFAULT_FAILOVER_SECONDS = 10.0
 
 
 def is_cluster_url(url: str) -> bool:
@@ -80,12 +86,9 @@ def _client_kwargs(url: str, options: dict[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "socket_timeout": options.get("SOCKET_TIMEOUT"),
         "socket_connect_timeout": options.get("SOCKET_CONNECT_TIMEOUT"),
-        "retry": Retry(
-            ExponentialWithJitterBackoff(
-                base=0.05, cap=options.get("CLUSTER_RETRY_CAP_SECONDS", DEFAULT_RETRY_CAP_SECONDS)
-            ),
-            retries=options.get("CLUSTER_RETRIES", DEFAULT_RETRIES),
-        ),
+        # redis-py's own immediate retries (after re-reading the slot map); BufferCluster
+        # keeps trying for longer, with a backoff.
+        "retry": Retry(ExponentialWithJitterBackoff(), retries=3),
         # Rebuild the slot map at the first MOVED: after a failover every slot of the dead
         # master moved at once.
         "reinitialize_steps": 1,
@@ -104,14 +107,34 @@ class ClusterUnreachable(ConnectionError):
 
 
 class BufferCluster(RedisCluster):
-    """``RedisCluster`` whose "no node serves this slot" is a RedisError (redis-py raises a
-    plain Exception subclass, which every ``except RedisError`` of the engine would miss)."""
+    """``RedisCluster`` that rides out a failover.
+
+    redis-py re-reads the slot map and retries a command that met a dead node, but at once and
+    a few times only, all within milliseconds: while the cluster is still electing a new master
+    every attempt fails the same way. Here a command addressed by its key keeps trying, with a
+    backoff up to half a second, for ``failover_seconds`` (a few node timeouts; option
+    ``CLUSTER_FAILOVER_SECONDS``, default 10) before its error goes on. "No node serves this
+    slot" becomes a RedisError (redis-py raises a plain Exception subclass, which every
+    ``except RedisError`` of the engine would miss).
+    """
+
+    failover_seconds = DEFAULT_FAILOVER_SECONDS
 
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().execute_command(*args, **kwargs)
-        except SlotNotCoveredError as exc:
-            raise ClusterUnreachable(str(exc)) from exc
+        deadline = time.monotonic() + self.failover_seconds
+        delay = 0.05
+        while True:
+            try:
+                return super().execute_command(*args, **kwargs)
+            except SlotNotCoveredError as exc:
+                error: Exception = ClusterUnreachable(str(exc))
+                error.__cause__ = exc
+            except (ConnectionError, TimeoutError, ClusterDownError) as exc:
+                error = exc
+            if "target_nodes" in kwargs or time.monotonic() >= deadline:
+                raise error
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 0.5)
 
 
 _clusters: dict[str, RedisCluster] = {}
@@ -128,6 +151,9 @@ def cluster_client(url: str, options: dict[str, Any]) -> RedisCluster:
             try:
                 client = BufferCluster(
                     startup_nodes=nodes, **{k: v for k, v in kwargs.items() if k != "nodes"}
+                )
+                client.failover_seconds = float(
+                    options.get("CLUSTER_FAILOVER_SECONDS", DEFAULT_FAILOVER_SECONDS)
                 )
             except RedisClusterException as exc:
                 where = ",".join(f"{host}:{port}" for host, port in kwargs["nodes"] or [])
@@ -199,3 +225,15 @@ def refresh_slots(client: Redis | RedisCluster) -> None:
         # Still electing, say: the next call tries again.
         with contextlib.suppress(Exception):
             client.nodes_manager.initialize()
+
+
+@contextlib.contextmanager
+def refreshing(client: Redis | RedisCluster) -> Iterator[None]:
+    """Around commands sent to a node directly (``node_for_key``, ``primaries``): a node that
+    stopped answering makes the client re-read the slot map before the error goes on, so the
+    next call reaches the replica that took over instead of the dead master again."""
+    try:
+        yield
+    except (ConnectionError, TimeoutError):
+        refresh_slots(client)
+        raise

@@ -49,8 +49,9 @@ def next_version(label: str | None = None) -> int:
     global _last_version
     try:
         client = buffer_client().redis
-        node = cluster.node_for_key(client, log_key(label)) if label else client
-        seconds, microseconds = node.time()
+        with cluster.refreshing(client):
+            node = cluster.node_for_key(client, log_key(label)) if label else client
+            seconds, microseconds = node.time()
         candidate = (seconds * 1000 + microseconds // 1000) * (MAX_SEQ + 1) + microseconds % 1000
     except RedisError:
         candidate = time.time_ns() // 1_000_000 * (MAX_SEQ + 1)

@@ -61,7 +61,7 @@ def test_cluster_urls_are_parsed_and_a_database_number_is_refused():
         parse_cluster_url("redis+cluster://h/")
 
 
-def _marks(world: ClassWorld, period: int) -> list[AttendanceMark]:
+def _marks(world, period):
     register = Register.objects.create(
         school=world.school, school_class=world.school_class, date=date(2026, 9, 1), period=period
     )

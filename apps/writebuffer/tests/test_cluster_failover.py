@@ -1,0 +1,171 @@
+"""A Redis Cluster master SIGKILLed while a real Celery worker syncs its model's log.
+
+Writes are acknowledged only after a replica confirmed them (``MIN_REPLICAS=1``), so the replica
+that takes over holds every one of them. The sync in the worker meets the dead master, its
+cluster client re-reads the slot map and goes on against the new master; whatever it committed
+but could not acknowledge is delivered again and the versioned upsert makes that a no-op. Writes
+that go on during the failover are either acknowledged (and then stored) or refused with
+``BufferUnavailable`` (the API's 503 with Retry-After), never acknowledged and lost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+
+import pytest
+
+from apps.attendance.models import AttendanceMark, Register, mark_id
+from apps.users.tests.factories import ClassWorld
+from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.connection import log_key
+from apps.writebuffer.errors import BufferUnavailable
+from apps.writebuffer.models import SyncRun
+from apps.writebuffer.services import buffered_save, buffered_save_many
+from apps.writebuffer.tests.conftest import (
+    LABEL,
+    buffer_is_empty,
+    db_values,
+    dead_letters,
+    make_note,
+    note_values,
+    set_buffer_option,
+    sync_until_empty,
+    wait_for,
+)
+from apps.writebuffer.tests.sample.models import Note
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+MARKS = "attendance.attendancemark"
+
+
+class Writer(threading.Thread):
+    """Writes one note at a time until stopped, as web requests would during the failover:
+    each is acknowledged (kept in ``acked``) or refused (``refused``: the API's 503)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.acked: list[Note] = []
+        self.refused: list[Note] = []
+        self.errors: list[BaseException] = []
+
+    def run(self) -> None:
+        from django.db import connections
+
+        try:
+            while not self.stop.is_set():
+                note = make_note(owner="live", title=f"live {len(self.acked) + len(self.refused)}")
+                try:
+                    self.acked.append(buffered_save(note, fallback=False))
+                except BufferUnavailable:
+                    self.refused.append(note)
+                    time.sleep(0.05)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.errors.append(exc)
+        finally:
+            connections.close_all()
+
+
+def _marks(world, period):
+    register = Register.objects.create(
+        school=world.school, school_class=world.school_class, date=date(2026, 9, 2), period=period
+    )
+    return [
+        AttendanceMark(
+            id=mark_id(register.pk, student.pk),
+            school=world.school,
+            register=register,
+            student=student,
+            code="present",
+        )
+        for student in world.students
+    ]
+
+
+def test_a_master_killed_mid_sync_loses_no_acknowledged_write(
+    cluster_buffer, settings, celery_workers
+):
+    set_buffer_option(settings, MIN_REPLICAS=1)
+    master = cluster_buffer.master_port_for_key(log_key(LABEL))
+    replica = cluster_buffer.replica_port_of(master)
+    assert cluster_buffer.master_port_for_key(log_key(MARKS)) != master
+
+    # Acknowledged writes: one entry per note (many small batches to sync), 30 partitions,
+    # a second version of every tenth note, and two registers of marks on another master.
+    notes: dict[str, Note] = {}
+    for i in range(1500):
+        note = buffered_save(make_note(owner=f"o{i % 30}", title=f"t{i}"))
+        notes[str(note.pk)] = note
+    for note in list(notes.values())[::10]:
+        note.title += " (edited)"
+        notes[str(note.pk)] = buffered_save(note)
+    world = ClassWorld(students=25)
+    marks = buffered_save_many(_marks(world, 1)) + buffered_save_many(_marks(world, 2))
+    total = len(notes)
+    assert buffer_client().model_status(LABEL)["pending"] == 1650
+
+    worker = celery_workers.start(WRITE_BUFFER_BATCH_SIZE="5", WRITE_BUFFER_MIN_REPLICAS="1")
+    celery_workers.wait_ready(worker)
+    writer = Writer()
+    writer.start()
+    celery_workers.send_sync("test:failover")
+
+    # Mid-sync: some rows committed, most still in the log. Then the master dies.
+    synced_at_kill = wait_for(
+        lambda: (lambda n: n if n >= 100 else None)(Note.objects.count()),
+        what="the worker's sync to commit its first batches",
+    )
+    cluster_buffer.node_at(master).kill()
+    killed_at = time.monotonic()
+    assert synced_at_kill < total, "the sync finished before the kill: nothing was tested"
+
+    cluster_buffer.wait_promoted(replica)
+    promoted_after = time.monotonic() - killed_at
+    run = wait_for(
+        lambda: (
+            SyncRun.objects.filter(trigger="test:failover")
+            .exclude(status=SyncRun.Status.RUNNING)
+            .first()
+        ),
+        what="the worker's sync to finish",
+    )
+    # The killed node comes back as a replica of the new master: writes are confirmed again.
+    refused_before_restart = len(writer.refused)
+    cluster_buffer.restart(master)
+    acked_before_restart = len(writer.acked)
+    wait_for(lambda: len(writer.acked) >= acked_before_restart + 20, what="acks after restart")
+    writer.stop.set()
+    writer.join(timeout=30)
+    assert writer.errors == []
+
+    sync_until_empty(timeout=60)
+
+    live_acked = {str(n.pk): n for n in writer.acked}
+    live_refused = {str(n.pk) for n in writer.refused}
+    stored = db_values()
+    expected = {pk: note_values(n) for pk, n in {**notes, **live_acked}.items()}
+    # Every acknowledged write is stored exactly once with its version; nothing else appears
+    # but refused writes whose entry was written before its confirmation timed out.
+    assert {pk: stored[pk] for pk in expected if pk in stored} == expected
+    unexpected = set(stored) - set(expected)
+    assert unexpected <= live_refused
+    assert len(stored) == len(expected) + len(unexpected)
+    assert dict(AttendanceMark.objects.values_list("id", "version")) == {
+        m.pk: m.version for m in marks
+    }
+    assert buffer_is_empty()
+    assert dead_letters() == []
+    assert run.status == SyncRun.Status.OK, run.error
+    print(
+        f"\nfailover: {total} notes + {len(marks)} marks acknowledged before the kill; "
+        f"killed master :{master} with {synced_at_kill} notes in PostgreSQL; replica "
+        f":{replica} promoted after {promoted_after:.1f}s; the worker's run synced "
+        f"{run.records_synced} ({run.status}); during the failover {len(live_acked)} writes "
+        f"acknowledged, {len(writer.refused)} refused (503; {refused_before_restart} before "
+        f"the restart; {len(unexpected)} of them stored anyway); PostgreSQL holds "
+        f"{len(stored)} notes = {len(expected)} acknowledged + {len(unexpected)} refused-but-"
+        f"written, each once"
+    )
