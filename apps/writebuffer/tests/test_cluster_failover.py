@@ -17,6 +17,16 @@ from datetime import date
 import pytest
 
 from apps.attendance.models import AttendanceMark, Register, mark_id
+from apps.homework.models import Submission
+from apps.homework.tests.conftest import make_homework
+from apps.homework.tests.test_faults import (  # noqa: F401 - live_server_for is a fixture
+    assert_attempts_chain,
+    live_server_for,
+    resubmit_concurrently,
+    submissions_path,
+    sync_submissions,
+    token,
+)
 from apps.users.tests.factories import ClassWorld
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.connection import log_key
@@ -168,4 +178,44 @@ def test_a_master_killed_mid_sync_loses_no_acknowledged_write(
         f"the restart; {len(unexpected)} of them stored anyway); PostgreSQL holds "
         f"{len(stored)} notes = {len(expected)} acknowledged + {len(unexpected)} refused-but-"
         f"written, each once"
+    )
+
+
+def test_resubmissions_over_http_get_201_or_503_while_their_master_fails_over(
+    cluster_buffer,
+    settings,
+    live_server_for,  # noqa: F811 - the imported fixture
+):
+    """The homework fault test on the cluster: students resubmit at once through the real web
+    server while the master holding the submissions' log is SIGKILLed. Every answer is a 201
+    (and the submission is stored) or a 503 with Retry-After; attempts stay 1..n."""
+    set_buffer_option(settings, MIN_REPLICAS=1)
+    world = ClassWorld(students=3)
+    homework = make_homework(world)
+    server = live_server_for(WRITE_BUFFER_MIN_REPLICAS="1")
+    master = cluster_buffer.master_port_for_key(log_key("homework.submission"))
+    replica = cluster_buffer.replica_port_of(master)
+    failover: dict[str, float] = {}
+
+    def kill_master(acknowledged: dict) -> None:
+        wait_for(lambda: len(acknowledged) >= 10, timeout=120, what="resubmissions to flow")
+        cluster_buffer.node_at(master).kill()
+        killed_at = time.monotonic()
+        cluster_buffer.wait_promoted(replica)
+        failover["promoted_after"] = time.monotonic() - killed_at
+        cluster_buffer.restart(master)  # back as a replica: appends are confirmed again
+
+    acknowledged, statuses = resubmit_concurrently(
+        server, homework, world.students, threads_per_student=3, rounds=10, during=kill_master
+    )
+
+    assert set(statuses) <= {201, 503}, statuses
+    assert statuses[201] + statuses[503] == 90
+    sync_submissions()
+    assert_attempts_chain(homework, acknowledged, exact=False)
+    stored = Submission.objects.filter(homework=homework).count()
+    print(
+        f"\nhomework over HTTP: master :{master} killed, replica :{replica} promoted after "
+        f"{failover['promoted_after']:.1f}s; answers {dict(statuses)}; "
+        f"{len(acknowledged)} acknowledged, {stored} stored"
     )
