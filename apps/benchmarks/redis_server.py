@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.management.base import CommandError
 
+from apps.writebuffer.cluster import cluster_client, is_cluster_url
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -27,7 +29,8 @@ def private_redis(url: str | None = None) -> Iterator[str]:
     """Yield the URL of an empty Redis: ``url`` if given, else a redis-server started here
     (configured like the buffer's production Redis: AOF on, noeviction) and stopped after."""
     if url:
-        if redis.Redis.from_url(url).dbsize():
+        client = cluster_client(url, {}) if is_cluster_url(url) else redis.Redis.from_url(url)
+        if client.dbsize():
             raise CommandError(f"{url} is not empty; give an empty Redis to measure memory")
         yield url
         return

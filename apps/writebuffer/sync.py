@@ -12,7 +12,10 @@ entries: they are released and the run stops, and the task retries with backoff.
 
 Runs are single-flight (a PostgreSQL advisory lock, released by PostgreSQL if the worker dies) and
 bounded (``MAX_RECORDS_PER_RUN``); even without the lock two runs at once would be safe, since the
-consumer group hands each entry to one of them and the upsert is idempotent.
+consumer group hands each entry to one of them and the upsert is idempotent. ``exclusive=False``
+(``WRITE_BUFFER_SYNC_EXCLUSIVE=0`` for the task) skips the lock, so several workers sync side by
+side (``manage.py bench_sync_scaling`` measures what that buys). Rows are written in id order, so
+two batches that share rows lock them in the same order and cannot deadlock.
 """
 
 from __future__ import annotations
@@ -132,11 +135,10 @@ def _apply(registration: Registration, entries: list[Entry]) -> None:
             if current is None or current["v"] <= record["v"]:
                 newest[record["k"]] = record
     model = registration.model
-    upserts = [record for record in newest.values() if record["o"] == records.UPSERT]
+    ordered = [newest[pk] for pk in sorted(newest)]
+    upserts = [record for record in ordered if record["o"] == records.UPSERT]
     deletes = [
-        (uuid.UUID(record["k"]), record["v"])
-        for record in newest.values()
-        if record["o"] == records.DELETE
+        (uuid.UUID(record["k"]), record["v"]) for record in ordered if record["o"] == records.DELETE
     ]
     with transaction.atomic():
         sink.upsert(model, upserts, partition_field=registration.partition_field)
@@ -274,22 +276,35 @@ def _only_row(entries: list[Entry], pk: str) -> list[Entry]:
     return reduced
 
 
-def sync_all(*, trigger: str = "schedule", max_records: int | None = None) -> SyncResult:
-    """One sync run over every registered model. Returns what it did."""
+@contextmanager
+def _no_lock() -> Iterator[bool]:
+    yield True
+
+
+def sync_all(
+    *, trigger: str = "schedule", max_records: int | None = None, exclusive: bool | None = None
+) -> SyncResult:
+    """One sync run over every registered model. Returns what it did.
+
+    ``exclusive`` (default: the ``SYNC_EXCLUSIVE`` setting, on) makes the run single-flight;
+    without it the run goes side by side with any other (parallel sync workers)."""
     budget = max_records or buffer_settings()["MAX_RECORDS_PER_RUN"]
-    with sync_lock() as acquired:
+    if exclusive is None:
+        exclusive = bool(buffer_settings().get("SYNC_EXCLUSIVE", True))
+    with sync_lock() if exclusive else _no_lock() as acquired:
         if not acquired:
             now = timezone.now()
             SyncRun.objects.create(
                 trigger=trigger, status=SyncRun.Status.SKIPPED, started_at=now, finished_at=now
             )
             return SyncResult(ran=False)
-        # We hold the lock, so a run still marked running was cut short (its worker died).
-        SyncRun.objects.filter(status=SyncRun.Status.RUNNING).update(
-            status=SyncRun.Status.FAILED,
-            finished_at=timezone.now(),
-            error="the worker stopped before the run finished; its entries were taken over",
-        )
+        if exclusive:
+            # We hold the lock, so a run still marked running was cut short (its worker died).
+            SyncRun.objects.filter(status=SyncRun.Status.RUNNING).update(
+                status=SyncRun.Status.FAILED,
+                finished_at=timezone.now(),
+                error="the worker stopped before the run finished; its entries were taken over",
+            )
         run = SyncRun.objects.create(trigger=trigger)
         dictionaries.dictionaries_mirror()  # decoding reads dictionaries from Redis only
         started = time.monotonic()

@@ -405,6 +405,8 @@ WRITE_BUFFER = {
     "MAX_RECORDS_PER_RUN": env.int("WRITE_BUFFER_MAX_RECORDS_PER_RUN", default=200_000),
     # Models synced side by side, each on its own database connection.
     "SYNC_THREADS": env.int("WRITE_BUFFER_SYNC_THREADS", default=2),
+    # One sync run at a time (a PostgreSQL advisory lock); off lets several workers sync at once.
+    "SYNC_EXCLUSIVE": env.bool("WRITE_BUFFER_SYNC_EXCLUSIVE", default=True),
     # An entry delivered this many times without success goes to the dead-letter stream.
     "MAX_DELIVERIES": env.int("WRITE_BUFFER_MAX_DELIVERIES", default=5),
     # Entries a consumer has held this long are taken over (the consumer is presumed dead).
