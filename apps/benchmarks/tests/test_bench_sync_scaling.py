@@ -31,5 +31,6 @@ def test_bench_sync_scaling_syncs_every_record_with_each_worker_count():
         assert run["records_synced"] == run["records"]
         assert run["records_per_second"] > 0
     assert runs[0]["ratio_to_first"] == 1.0
-    assert "Syncing" in err.getvalue() and "all rows landed" in err.getvalue()
+    assert [r["workers"] for r in result["rounds"]] == [1, 2]
+    assert "syncing" in err.getvalue() and "all rows landed" in err.getvalue()
     assert not School.objects.filter(slug__startswith="bench-").exists()
