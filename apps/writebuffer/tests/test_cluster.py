@@ -210,6 +210,8 @@ def test_events_dashboards_and_quiz_deadlines_use_the_cluster(cluster_buffer, mo
         events_tests.test_each_handler_gets_each_wanted_event_once_and_the_stream_is_trimmed(seen)
     finally:
         registry.unregister("test-recorder")
+    # The websocket server's relay reads the stream with redis-py's asyncio cluster client.
+    events_tests.test_the_relay_sends_live_hints_to_class_and_user_groups()
 
     versions.versions_bump(["user:1", "class:2", "school:3"])
     read = versions.versions_read(["user:1", "class:2", "school:3", "user:404"])
