@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -70,7 +70,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
 class _ThisProcess:
     """The default registry's metrics (this process's own), when not in multiprocess mode."""
 
-    def collect(self) -> Iterator[Metric]:
+    def collect(self) -> Iterable[Metric]:
         return REGISTRY.collect()
 
 
@@ -81,7 +81,7 @@ def scrape_registry() -> CollectorRegistry:
     if directory:
         multiprocess.MultiProcessCollector(registry, path=directory)
     else:
-        registry.register(_ThisProcess())  # type: ignore[arg-type]
+        registry.register(_ThisProcess())
     for collector in (*writebuffer_metrics.collectors(), *collectors.collectors()):
         registry.register(collector)
     return registry

@@ -114,9 +114,9 @@ class WriteBufferCollector:
             "freed_bytes": "Payload bytes the sync removed from the buffer (stored and acked).",
         }
         for key, documentation in counters.items():
-            family = CounterMetricFamily(f"schools24_writebuffer_{key}", documentation)
-            family.add_metric([], stats.get(key, 0.0))
-            yield family
+            counter = CounterMetricFamily(f"schools24_writebuffer_{key}", documentation)
+            counter.add_metric([], stats.get(key, 0.0))
+            yield counter
         last = GaugeMetricFamily(
             "schools24_writebuffer_last_sync_timestamp_seconds", "When the last sync finished."
         )
