@@ -34,6 +34,8 @@ DB_QUERIES = Counter(
     "UPDATE, DELETE, MERGE, COPY) or other (transactions, SET, DDL).",
     ["kind"],
 )
+for _kind in ("read", "write", "other"):
+    DB_QUERIES.labels(kind=_kind)  # every series exists (at 0) before the first query
 _WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "COPY"})
 _counting = contextvars.ContextVar("schools24_count_queries", default=True)
 

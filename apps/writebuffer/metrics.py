@@ -30,6 +30,8 @@ CACHE_REQUESTS = Counter(
     "Read-cache lookups by result: hit (the key was there) or miss.",
     ["result"],
 )
+for _result in ("hit", "miss"):
+    CACHE_REQUESTS.labels(result=_result)  # both series exist (at 0) before the first lookup
 CACHE_RAW_BYTES = Counter(
     "schools24_cache_raw_bytes",
     "Bytes of values stored in the read cache before compression.",

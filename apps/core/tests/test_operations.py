@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -150,12 +150,18 @@ def test_a_failed_sync_run_is_reported_as_failed(client):
 
 def test_the_next_sync_is_the_beat_schedules_next_run(client):
     last_run = timezone.now() - dt.timedelta(minutes=20)
-    task = PeriodicTask.objects.get(task="apps.writebuffer.tasks.sync_write_buffer")
-    PeriodicTask.objects.filter(pk=task.pk).update(last_run_at=last_run)
+    # The migration's row (a transactional test elsewhere may have flushed it): hourly.
+    hourly, _ = IntervalSchedule.objects.get_or_create(every=1, period="hours")
+    PeriodicTask.objects.update_or_create(
+        name="write buffer: hourly sync",
+        defaults={"task": "apps.writebuffer.tasks.sync_write_buffer", "interval": hourly},
+    )
+    PeriodicTask.objects.filter(task="apps.writebuffer.tasks.sync_write_buffer").update(
+        last_run_at=last_run, interval=hourly, crontab=None, enabled=True
+    )
 
     values = operator_json(client)["values"]
 
-    # The migration's schedule: hourly.
     expected = (last_run + dt.timedelta(hours=1)).timestamp()
     assert values["next_sync_timestamp"] == pytest.approx(expected, abs=1)
 
