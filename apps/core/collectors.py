@@ -61,19 +61,35 @@ def install_query_counter(sender: Any, connection: Any, **kwargs: Any) -> None:
         connection.execute_wrappers.append(_count_query)
 
 
-@contextmanager
-def bounded_database_read() -> Iterator[None]:
-    """A read-only transaction that gives up after STATEMENT_TIMEOUT_MS, not counted as the
-    application's queries."""
-    token = _counting.set(False)
-    try:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
-            yield
-    finally:
-        _counting.reset(token)
+class DatabaseSkipped(Exception):
+    """An earlier read of this scrape found PostgreSQL unreachable; this one is not tried."""
+
+
+class DatabaseReads:
+    """One scrape's reads of PostgreSQL. Each is a transaction that gives up after
+    STATEMENT_TIMEOUT_MS and is not counted as the application's queries; once one fails, the
+    others of the same scrape are skipped, so PostgreSQL down costs a scrape one wait for a
+    connection (the pool's timeout), not one per collector."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        if self.failed:
+            raise DatabaseSkipped
+        token = _counting.set(False)
+        try:
+            with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
+                yield
+        except Exception:
+            self.failed = True
+            raise
+        finally:
+            _counting.reset(token)
 
 
 # --- Redis ----------------------------------------------------------------------------------
@@ -168,6 +184,9 @@ class PostgresCollector:
     """Connections to our database and its transaction and row counters (pg_stat_activity,
     pg_stat_database: the whole database, every client, the Celery workers' sync included)."""
 
+    def __init__(self, database: DatabaseReads) -> None:
+        self.database = database
+
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("schools24_postgres_up", "1 if PostgreSQL answered.")
         if connection.vendor != "postgresql":
@@ -175,7 +194,7 @@ class PostgresCollector:
             yield up
             return
         try:
-            with bounded_database_read(), connection.cursor() as cursor:
+            with self.database.read(), connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT coalesce(state, 'unknown'), count(*) FROM pg_stat_activity "
                     "WHERE datname = current_database() GROUP BY 1"
@@ -188,6 +207,10 @@ class PostgresCollector:
                 )
                 columns = [column.name for column in cursor.description]
                 counters = dict(zip(columns, cursor.fetchone(), strict=True))
+        except DatabaseSkipped:
+            up.add_metric([], 0)
+            yield up
+            return
         except Exception:  # noqa: BLE001 - a scrape must not fail because PostgreSQL is down
             logger.warning("metrics: PostgreSQL did not answer", exc_info=True)
             up.add_metric([], 0)
@@ -227,5 +250,5 @@ def _postgres_families(states: dict[str, int], counters: dict[str, int]) -> Iter
     yield rows
 
 
-def collectors() -> list[Any]:
-    return [RedisCollector(), PostgresCollector()]
+def collectors(database: DatabaseReads) -> list[Any]:
+    return [RedisCollector(), PostgresCollector(database)]

@@ -82,7 +82,8 @@ def scrape_registry() -> CollectorRegistry:
         multiprocess.MultiProcessCollector(registry, path=directory)
     else:
         registry.register(_ThisProcess())
-    for collector in (*writebuffer_metrics.collectors(), *collectors.collectors()):
+    database = collectors.DatabaseReads()
+    for collector in (*writebuffer_metrics.collectors(database), *collectors.collectors(database)):
         registry.register(collector)
     return registry
 

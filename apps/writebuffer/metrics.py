@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+if TYPE_CHECKING:
+    from apps.core.collectors import DatabaseReads
 
 logger = logging.getLogger(__name__)
 
@@ -136,13 +139,18 @@ class SyncRunCollector:
     Beat's ``DatabaseScheduler`` row). Without the database it reports nothing:
     ``schools24_postgres_up`` is 0 then."""
 
+    def __init__(self, database: DatabaseReads) -> None:
+        self.database = database
+
     def collect(self) -> Iterator[Metric]:
-        from apps.core.collectors import bounded_database_read
+        from apps.core.collectors import DatabaseSkipped
 
         try:
-            with bounded_database_read():
+            with self.database.read():
                 run = _last_run()
                 next_sync = _next_sync_timestamp()
+        except DatabaseSkipped:
+            return
         except Exception:  # noqa: BLE001 - a scrape must not fail because PostgreSQL is down
             logger.warning("metrics: could not read the sync runs", exc_info=True)
             return
@@ -209,6 +217,6 @@ def _next_sync_timestamp() -> float | None:
     return (now + remaining).timestamp()
 
 
-def collectors() -> list[Any]:
+def collectors(database: DatabaseReads) -> list[Any]:
     """Collectors that read this app's state at scrape time (``apps.core.metrics`` serves them)."""
-    return [WriteBufferCollector(), SyncRunCollector()]
+    return [WriteBufferCollector(), SyncRunCollector(database)]

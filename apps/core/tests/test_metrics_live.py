@@ -191,6 +191,12 @@ def test_a_scrape_answers_while_postgresql_is_down(django_db_blocker, tmp_path):
         assert value(down, "schools24_redis_up", role="cache") == 1
         assert ("schools24_writebuffer_last_sync_records", ()) not in down
         proxy.restore()
+        # The pool heals by itself: PostgreSQL is reported up again without a restart.
+        wait_for_value(
+            lambda: value(scrape(live), "schools24_postgres_up") == 1,
+            timeout=30,
+            what="PostgreSQL reported up again",
+        )
     finally:
         live.stop()
         proxy.cut()
