@@ -1,22 +1,9 @@
 """Data migrations that add periodic tasks as rows of django-celery-beat's DatabaseScheduler.
 
 Operators change or pause those rows in the admin ("Periodic tasks") without a deployment; a
-migration only creates them (or puts them back as written) and removes them when reversed::
-
-    from apps.core.migration_schedules import Interval, PeriodicTask, periodic_tasks
-
-    operations = [
-        migrations.RunPython(
-            *periodic_tasks(
-                PeriodicTask(
-                    name="events: deliver to handlers",
-                    task="apps.events.tasks.dispatch_events",
-                    schedule=Interval(every=15, period="seconds"),
-                    description="Delivers domain events to their handlers.",
-                )
-            )
-        )
-    ]
+migration only creates them (or puts them back as written) and removes them when reversed. A
+migration lists its rows as ``PeriodicTask`` values and passes them to ``periodic_tasks``, whose
+two functions go to ``migrations.RunPython`` (see apps/events/migrations/0002_schedule_dispatch.py).
 
 Historical migrations import this module, so it must keep working for every migration that uses
 it: change it only in ways that create exactly the same rows. It reads and writes through
