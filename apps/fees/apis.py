@@ -169,7 +169,8 @@ class InvoiceDetailApi(GenericAPIView):
 
 # A POST that validates ``input_serializer_class``, creates one thing through ``create`` (at most
 # once per ``Idempotency-Key`` header: the service keeps the key) and answers 201 with
-# ``output_serializer_class``; the OpenAPI schema says so for each subclass. (A comment, not a
+# ``output_serializer_class``; the OpenAPI schema says so for each subclass. Input fields named
+# as the service's keyword arguments are passed on as they are (``**data``). (A comment, not a
 # docstring: the schema would show a docstring as the description of subclasses that have none.)
 class KeyedCreateApi(GenericAPIView):
     input_serializer_class: type[serializers.Serializer]
@@ -214,12 +215,7 @@ class InvoicePaymentsApi(KeyedCreateApi):
     def create(self, request, data, idempotency_key, invoice_id):
         invoice = access_invoice(user=request.user, invoice_id=invoice_id)
         payment, _ = payment_record(
-            invoice_id=invoice.pk,
-            amount=data["amount"],
-            method=data["method"],
-            reference=data["reference"],
-            recorded_by=request.user,
-            idempotency_key=idempotency_key,
+            invoice_id=invoice.pk, recorded_by=request.user, idempotency_key=idempotency_key, **data
         )
         return payment
 
@@ -298,11 +294,7 @@ class PaymentRefundsApi(KeyedCreateApi):
     def create(self, request, data, idempotency_key, payment_id):
         payment = access_payment(user=request.user, payment_id=payment_id)
         refund, _ = refund_create(
-            payment_id=payment.pk,
-            amount=data["amount"],
-            reason=data["reason"],
-            refunded_by=request.user,
-            idempotency_key=idempotency_key,
+            payment_id=payment.pk, refunded_by=request.user, idempotency_key=idempotency_key, **data
         )
         return refund
 
