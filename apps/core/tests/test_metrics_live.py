@@ -63,8 +63,20 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory, run_dir):
         },
     )
     live.start()
+    ready(live)
     yield live
     live.stop()
+
+
+def ready(live: LiveServer) -> LiveServer:
+    """LiveServer.start() returns once the router answers; the router answers 503 until
+    gunicorn's workers have booted."""
+    wait_for_value(
+        lambda: live.request("GET", "/livez/", timeout=5).status == 200,
+        timeout=60,
+        what="gunicorn's workers to answer",
+    )
+    return live
 
 
 def scrape(server: LiveServer, token: str | None = TOKEN) -> Samples:
@@ -181,6 +193,7 @@ def test_a_scrape_answers_while_postgresql_is_down(django_db_blocker, tmp_path):
             "RUN_DIR": run,
         },
     ).start()
+    ready(live)
     try:
         assert value(scrape(live), "schools24_postgres_up") == 1
         proxy.cut()
