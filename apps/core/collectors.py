@@ -20,6 +20,8 @@ from django.db import connection, transaction
 from prometheus_client import Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from apps.writebuffer.cluster import cluster_client, is_cluster_url, primaries
+
 logger = logging.getLogger(__name__)
 
 REDIS_TIMEOUT_SECONDS = 1.0
@@ -113,6 +115,28 @@ def _redis_location(alias: str) -> str:
     return location[0] if isinstance(location, list | tuple) else location
 
 
+_SUMMED = ("used_memory", "maxmemory", "evicted_keys", "keyspace_hits", "keyspace_misses")
+
+
+def _redis_info(url: str) -> tuple[dict, dict]:
+    """INFO memory and stats of the Redis at ``url``; of a Redis Cluster, its masters' figures
+    added up (the memory and the lookups of the whole buffer)."""
+    if not is_cluster_url(url):
+        pipe = _redis_client(url).pipeline(transaction=False)
+        pipe.info("memory")
+        pipe.info("stats")
+        memory, stats = pipe.execute()
+        return memory, stats
+    # The process's shared cluster client (the buffer alias's, if it made it first).
+    client = cluster_client(url, settings.CACHES["writebuffer"].get("OPTIONS", {}))
+    totals = dict.fromkeys(_SUMMED, 0.0)
+    for _name, node in primaries(client):
+        info = {**node.info("memory"), **node.info("stats")}
+        for key in _SUMMED:
+            totals[key] += float(info.get(key, 0))
+    return totals, totals
+
+
 class RedisCollector:
     """Memory, evictions and keyspace hits of both Redis roles, from INFO."""
 
@@ -146,10 +170,7 @@ class RedisCollector:
         )
         for role, alias in REDIS_ROLES.items():
             try:
-                pipe = _redis_client(_redis_location(alias)).pipeline(transaction=False)
-                pipe.info("memory")
-                pipe.info("stats")
-                memory, stats = pipe.execute()
+                memory, stats = _redis_info(_redis_location(alias))
             except Exception:  # noqa: BLE001 - a scrape must not fail because Redis is down
                 up.add_metric([role], 0)
                 continue

@@ -18,8 +18,9 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.cluster import RedisCluster
 
 from apps.attendance.models import AttendanceMark, Register, mark_id
+from apps.core.tests.test_operations import scrape
 from apps.users.tests.factories import ClassWorld
-from apps.writebuffer import metrics, status
+from apps.writebuffer import status
 from apps.writebuffer.cache import RedisFirstCache, buffer_client
 from apps.writebuffer.cluster import parse_cluster_url
 from apps.writebuffer.connection import log_key, model_key, redis_client
@@ -77,10 +78,11 @@ def _marks(world, period):
     ]
 
 
-def test_the_buffer_cycle_on_the_cluster_stores_every_write_once(cluster_buffer, settings):
+def test_the_buffer_cycle_on_the_cluster_stores_every_write_once(cluster_buffer, settings, client):
+    http = client  # Django's test client, for /metrics
     set_buffer_option(settings, MIN_REPLICAS=1)
-    client = buffer_client()
-    assert isinstance(client.redis, RedisCluster)
+    buffer = buffer_client()
+    assert isinstance(buffer.redis, RedisCluster)
     # The two models' logs live on different masters.
     assert cluster_buffer.master_port_for_key(log_key(LABEL)) != (
         cluster_buffer.master_port_for_key(log_key(MARKS))
@@ -102,8 +104,8 @@ def test_the_buffer_cycle_on_the_cluster_stores_every_write_once(cluster_buffer,
     assert get_with_pending(Note.objects.all(), notes[1].pk, visible=bool) is None
     assert len(list_with_pending(Note.objects.all(), partitions=["bob"], visible=bool)) == 25
     assert pending_records() == 102
-    assert client.model_stats(LABEL)["pending_records"] == 102
-    assert client.model_status(MARKS)["pending"] == 40
+    assert buffer.model_stats(LABEL)["pending_records"] == 102
+    assert buffer.model_status(MARKS)["pending"] == 40
 
     result = sync_all(trigger="test:cluster")
 
@@ -113,7 +115,7 @@ def test_the_buffer_cycle_on_the_cluster_stores_every_write_once(cluster_buffer,
         m.pk: m.version for m in marks
     }
     assert buffer_is_empty()
-    assert client.model_status(MARKS)["pending"] == 0
+    assert buffer.model_status(MARKS)["pending"] == 0
     assert sync_all(trigger="test:cluster-again").synced == 0
 
     # Status, statistics and metrics read the cluster.
@@ -121,15 +123,13 @@ def test_the_buffer_cycle_on_the_cluster_stores_every_write_once(cluster_buffer,
     assert (state["pending"], state["dead_letters"]) == (0, 0)
     assert state["last_sync"]["records_synced"] == 0
     assert status.buffer_durability_problems() == []
-    assert client.stats()["records_synced"] == 142
-    assert client.stats()["sync_runs"] == 2
-    assert client.model_stats(LABEL)["pending_records"] == 0
-    scraped = {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in metrics.WriteBufferCollector().collect()
-        for sample in family.samples
-    }
+    assert buffer.stats()["records_synced"] == 142
+    assert buffer.stats()["sync_runs"] == 2
+    assert buffer.model_stats(LABEL)["pending_records"] == 0
+    scraped = scrape(http)  # /metrics
     assert scraped[("schools24_writebuffer_up", ())] == 1
+    assert scraped[("schools24_redis_up", (("role", "buffer"),))] == 1
+    assert scraped[("schools24_redis_memory_used_bytes", (("role", "buffer"),))] > 0
     assert scraped[("schools24_writebuffer_records_synced_total", ())] == 142
     assert scraped[("schools24_writebuffer_pending_records", (("model", LABEL),))] == 0
 
