@@ -22,6 +22,7 @@ from apps.benchmarks import api_load, workload
 from apps.benchmarks.redis_server import private_redis, use_buffer_redis
 from apps.writebuffer import dictionaries
 from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.cluster import is_cluster_url
 from apps.writebuffer.registry import Policy, registration_for, set_policy
 from apps.writebuffer.sync import sync_all
 
@@ -64,6 +65,11 @@ class Command(BaseCommand):
             )
         if records < 1000:
             raise CommandError("--records must be at least 1000 for stable numbers")
+        if is_cluster_url(options.get("redis_url") or ""):
+            raise CommandError(
+                "bench_writebuffer measures memory with one Redis's INFO: give --redis-url a "
+                "single empty Redis, or none (bench_sync_scaling takes a cluster)"
+            )
         with private_redis(options.get("redis_url")) as redis_url, use_buffer_redis(redis_url):
             school = workload.create_school(students_per_class=40, classes=2)
             try:
