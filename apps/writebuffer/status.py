@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.writebuffer.cache import buffer_client
+from apps.writebuffer.connection import buffer_settings
 from apps.writebuffer.models import SyncRun
 from apps.writebuffer.registry import registrations
 
@@ -63,12 +64,17 @@ def buffer_durability_problems() -> list[str]:
     """Why the buffer's Redis could lose acknowledged writes (empty when it is safe); raises
     the Redis error when it cannot be asked. On a Redis Cluster every node is asked (a replica
     becomes the master on failover) and each problem names its node."""
-    infos = buffer_client().node_infos("persistence", "memory")
-    if len(infos) == 1:
-        (info,) = infos.values()
-        return buffer_redis_durability(info, info)
-    return [
-        f"{name}: {problem}"
-        for name, info in sorted(infos.items())
-        for problem in buffer_redis_durability(info, info)
-    ]
+    infos = buffer_client().node_infos("persistence", "memory", "replication")
+    wanted = int(buffer_settings().get("MIN_REPLICAS", 0))
+    problems = []
+    for name, info in sorted(infos.items()):
+        found = buffer_redis_durability(info, info)
+        replicas = int(info.get("connected_slaves", 0))
+        if info.get("role") == "master" and replicas < wanted:
+            found.append(
+                f"{replicas} replica(s) connected, fewer than WRITE_BUFFER_MIN_REPLICAS={wanted}: "
+                "no write is acknowledged through the buffer (each goes to the database or is "
+                "refused) until enough replicas are attached"
+            )
+        problems.extend(found if len(infos) == 1 else [f"{name}: {problem}" for problem in found])
+    return problems

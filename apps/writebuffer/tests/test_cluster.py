@@ -158,6 +158,10 @@ def test_a_write_whose_replica_does_not_confirm_is_not_acknowledged(cluster_buff
     """MIN_REPLICAS above what the cluster has: the append is never acknowledged; with fallback
     the row goes to the database (above the unconfirmed entry's version), without it a 503."""
     set_buffer_option(settings, MIN_REPLICAS=2, REPLICA_TIMEOUT_MS=100)
+    problems = status.buffer_durability_problems()
+    assert len(problems) == 3  # one per master, each named
+    short = "1 replica(s) connected, fewer than WRITE_BUFFER_MIN_REPLICAS=2"
+    assert all(short in problem for problem in problems), problems
 
     direct = buffered_save(make_note(title="through"))
     assert db_values() == {str(direct.pk): note_values(direct)}
