@@ -219,22 +219,23 @@ class _LagTolerant:
     def __call__(self, func: F) -> F:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                with _tolerant_scope():
+            with _tolerant_scope():
+                try:
                     result = func(*args, **kwargs)
                     # A lazy queryset would be evaluated outside the scope, on the primary.
                     if isinstance(result, models.QuerySet):
                         result = list(result)
                     return result
-            except (OperationalError, InterfaceError) as exc:
-                alias = _replica_failed(exc)
-                if alias is None:
-                    raise
-                mark_down(alias)
-                logger.warning(
-                    "read replica %s failed mid-read (%s); retrying on the primary", alias, exc
-                )
-                return func(*args, **kwargs)
+                except (OperationalError, InterfaceError) as exc:
+                    failed = _replica_failed(exc)
+                    if failed is None:
+                        raise
+                    error = exc
+            mark_down(failed)
+            logger.warning(
+                "read replica %s failed mid-read (%s); reading from the primary", failed, error
+            )
+            return func(*args, **kwargs)
 
         return cast(F, wrapper)
 

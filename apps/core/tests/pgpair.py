@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import psycopg
@@ -110,7 +110,9 @@ def primary_and_standby(port_range: tuple[int, int]) -> Iterator[Pair]:
     started: list[Server] = []
     try:
         # initdb's default pg_hba trusts replication connections from 127.0.0.1.
-        _run([pg_bin("initdb"), "-D", primary.data_dir, "-U", "postgres", "-A", "trust", "--no-sync"])
+        _run(
+            [pg_bin("initdb"), "-D", primary.data_dir, "-U", "postgres", "-A", "trust", "--no-sync"]
+        )
         with open(f"{primary.data_dir}/postgresql.conf", "a") as conf:
             conf.write("fsync = off\nwal_level = replica\nmax_wal_senders = 5\nhot_standby = on\n")
         primary.start()
@@ -126,8 +128,6 @@ def primary_and_standby(port_range: tuple[int, int]) -> Iterator[Pair]:
         yield Pair(primary, standby)
     finally:
         for server in reversed(started):
-            try:
+            with suppress(subprocess.SubprocessError):
                 server.stop()
-            except subprocess.SubprocessError:
-                pass
         shutil.rmtree(base, ignore_errors=True)
