@@ -55,7 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: every log line of the request carries its id (X-Request-ID, see LOGGING below).
+    # First: every log line of the request carries its id (X-Request-ID, see LOGGING below),
+    # and the id ends with the request.
+    "apps.core.requestid.RequestIdScope",
     "django_guid.middleware.guid_middleware",
     "apps.core.middleware.TrustedProxyMiddleware",
     # Each request reads from the primary once it has written (apps/core/replicas.py).

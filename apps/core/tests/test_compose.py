@@ -65,7 +65,7 @@ def interpolated(value: str) -> str:
 
 def service_of(url: str, compose: dict[str, Any]) -> str:
     host = urlsplit(interpolated(url)).hostname
-    assert host in compose["services"], f"{url} names no service"
+    assert host is not None and host in compose["services"], f"{url} names no service"
     return host
 
 
