@@ -64,6 +64,7 @@ def guid_settings() -> dict[str, Any]:
         "VALIDATE_GUID": True,
         "UUID_FORMAT": "string",
         "RETURN_HEADER": True,
-        "EXPOSE_HEADER": True,
+        # Same-origin clients and the apps read it without CORS; nothing to expose.
+        "EXPOSE_HEADER": False,
         "INTEGRATIONS": [CeleryIntegration(use_django_logging=True, log_parent=False)],
     }
