@@ -15,7 +15,12 @@ from typing import Any
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -162,7 +167,39 @@ class InvoiceDetailApi(GenericAPIView):
         return Response(InvoiceDetailSerializer(invoice).data)
 
 
-class InvoicePaymentsApi(GenericAPIView):
+# A POST that validates ``input_serializer_class``, creates one thing through ``create`` (at most
+# once per ``Idempotency-Key`` header: the service keeps the key) and answers 201 with
+# ``output_serializer_class``; the OpenAPI schema says so for each subclass. Input fields named
+# as the service's keyword arguments are passed on as they are (``**data``). (A comment, not a
+# docstring: the schema would show a docstring as the description of subclasses that have none.)
+class KeyedCreateApi(GenericAPIView):
+    input_serializer_class: type[serializers.Serializer]
+    output_serializer_class: type[serializers.Serializer]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        schema = extend_schema(
+            request=cls.input_serializer_class,
+            parameters=[IDEMPOTENCY_KEY],
+            responses={201: cls.output_serializer_class},
+        )
+        extend_schema_view(post=schema)(cls)
+
+    def create(
+        self, request, data: dict[str, Any], idempotency_key: str | None, **url_kwargs: Any
+    ) -> Any:
+        raise NotImplementedError
+
+    def post(self, request, **url_kwargs):
+        data = self.input_serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key")
+        created = self.create(request, data.validated_data, key, **url_kwargs)
+        body = self.output_serializer_class(created).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class InvoicePaymentsApi(KeyedCreateApi):
     """Staff record money received (cash, bank, cheque). Needs an ``Idempotency-Key`` header."""
 
     permission_classes = [FEE_STAFF]
@@ -172,27 +209,18 @@ class InvoicePaymentsApi(GenericAPIView):
         method = serializers.CharField(max_length=20)
         reference = serializers.CharField(max_length=100, required=False, default="")
 
-    @extend_schema(
-        request=PaymentCreateInputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: PaymentSerializer},
-    )
-    def post(self, request, invoice_id):
-        data = self.PaymentCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+    input_serializer_class = PaymentCreateInputSerializer
+    output_serializer_class = PaymentSerializer
+
+    def create(self, request, data, idempotency_key, invoice_id):
         invoice = access_invoice(user=request.user, invoice_id=invoice_id)
         payment, _ = payment_record(
-            invoice_id=invoice.pk,
-            amount=data.validated_data["amount"],
-            method=data.validated_data["method"],
-            reference=data.validated_data["reference"],
-            recorded_by=request.user,
-            idempotency_key=request.headers.get("Idempotency-Key"),
+            invoice_id=invoice.pk, recorded_by=request.user, idempotency_key=idempotency_key, **data
         )
-        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+        return payment
 
 
-class InvoiceCheckoutApi(GenericAPIView):
+class InvoiceCheckoutApi(KeyedCreateApi):
     """Start an online payment: a pending payment and the gateway's checkout URL."""
 
     permission_classes = [FEE_READERS]
@@ -205,24 +233,19 @@ class InvoiceCheckoutApi(GenericAPIView):
         payment = PaymentSerializer()
         checkout_url = serializers.CharField()
 
-    @extend_schema(
-        request=CheckoutInputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: CheckoutOutputSerializer},
-    )
-    def post(self, request, invoice_id):
-        data = self.CheckoutInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+    input_serializer_class = CheckoutInputSerializer
+    output_serializer_class = CheckoutOutputSerializer
+
+    def create(self, request, data, idempotency_key, invoice_id):
         invoice = access_invoice(user=request.user, invoice_id=invoice_id)
         payment, url = checkout_start(
             invoice_id=invoice.pk,
-            amount=data.validated_data["amount"],
-            gateway_name=data.validated_data["gateway"],
+            amount=data["amount"],
+            gateway_name=data["gateway"],
             started_by=request.user,
-            idempotency_key=request.headers.get("Idempotency-Key"),
+            idempotency_key=idempotency_key,
         )
-        body = {"payment": PaymentSerializer(payment).data, "checkout_url": url}
-        return Response(body, status=status.HTTP_201_CREATED)
+        return {"payment": payment, "checkout_url": url}
 
 
 class InvoiceDiscountsApi(GenericAPIView):
@@ -258,30 +281,22 @@ class InvoiceCancelApi(GenericAPIView):
         return Response(InvoiceDetailSerializer(invoice).data)
 
 
-class PaymentRefundsApi(GenericAPIView):
+class PaymentRefundsApi(KeyedCreateApi):
     permission_classes = [FEE_STAFF]
 
     class RefundInputSerializer(serializers.Serializer):
         amount = MoneyField()
         reason = serializers.CharField(max_length=200)
 
-    @extend_schema(
-        request=RefundInputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: RefundSerializer},
-    )
-    def post(self, request, payment_id):
-        data = self.RefundInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+    input_serializer_class = RefundInputSerializer
+    output_serializer_class = RefundSerializer
+
+    def create(self, request, data, idempotency_key, payment_id):
         payment = access_payment(user=request.user, payment_id=payment_id)
         refund, _ = refund_create(
-            payment_id=payment.pk,
-            amount=data.validated_data["amount"],
-            reason=data.validated_data["reason"],
-            refunded_by=request.user,
-            idempotency_key=request.headers.get("Idempotency-Key"),
+            payment_id=payment.pk, refunded_by=request.user, idempotency_key=idempotency_key, **data
         )
-        return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+        return refund
 
 
 class PaymentReceiptApi(GenericAPIView):

@@ -2,37 +2,24 @@
 
 from __future__ import annotations
 
-import io
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table
 
+from apps.core.pdf import render_pdf, table_style
 from apps.fees.models import InvoiceLine
 from apps.fees.money import amount_in_words
 from apps.fees.selectors import Receipt
 
 
 def render_receipt(receipt: Receipt) -> bytes:
-    buffer = io.BytesIO()
     payment, invoice = receipt.payment, receipt.invoice
     currency = invoice.currency
     student = invoice.student
     student_name = student.get_full_name() or student.username
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=20 * mm,
-        bottomMargin=20 * mm,
-        title=f"Receipt {payment.receipt_number}",
-        author=receipt.school.name,
-    )
     styles = getSampleStyleSheet()
     # Only a received payment has a receipt (``selectors.receipt_for``), so it has a time paid.
     paid_at = (payment.paid_at or payment.created_at).astimezone(ZoneInfo(receipt.school.timezone))
@@ -74,15 +61,8 @@ def render_receipt(receipt: Receipt) -> bytes:
     rows.append(["Balance left", f"{payment.balance_after}"])
     table = Table(rows, colWidths=[120 * mm, 45 * mm], repeatRows=1)
     table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#1f4e79")),
-                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                ("FONTNAME", (0, -4), (-1, -1), "Helvetica-Bold"),
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-            ]
+        table_style(
+            ("FONTNAME", (0, -4), (-1, -1), "Helvetica-Bold"), ("ALIGN", (1, 0), (1, -1), "RIGHT")
         )
     )
     story.append(table)
@@ -93,5 +73,4 @@ def render_receipt(receipt: Receipt) -> bytes:
         story.append(
             Paragraph(f"{currency} {-payment.balance_after} is kept as credit.", styles["Normal"])
         )
-    document.build(story)
-    return buffer.getvalue()
+    return render_pdf(story, title=f"Receipt {payment.receipt_number}", author=receipt.school.name)

@@ -10,20 +10,12 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import (
-    Image,
-    PageBreak,
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
+from reportlab.platypus import Image, PageBreak, Paragraph, Spacer, Table, TableStyle
 
+from apps.core.pdf import render_pdf, table_style
 from apps.grades.selectors import ReportCard
 
 logger = logging.getLogger(__name__)
@@ -86,16 +78,10 @@ def _story(card: ReportCard, styles) -> list:
     rows.append(["Overall", "", _percent(card.overall_percent), card.overall_letter or "-"])
     table = Table(rows, colWidths=[60 * mm, 40 * mm, 35 * mm, 25 * mm], repeatRows=1)
     table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#1f4e79")),
-                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-                ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                ("ALIGN", (1, 1), (-1, -1), "CENTER"),
-                ("ROWBACKGROUNDS", (0, 1), (-1, -2), [colors.white, colors.HexColor("#eef3f8")]),
-            ]
+        table_style(
+            ("FONTNAME", (0, -1), (-1, -1), "Helvetica-Bold"),
+            ("ALIGN", (1, 1), (-1, -1), "CENTER"),
+            ("ROWBACKGROUNDS", (0, 1), (-1, -2), [colors.white, colors.HexColor("#eef3f8")]),
         )
     )
     story.append(table)
@@ -155,17 +141,6 @@ def _story(card: ReportCard, styles) -> list:
 
 def render_report_cards(cards: list[ReportCard], *, title: str, author: str) -> bytes:
     """Report cards one after another, each starting on a new page, in one PDF."""
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=title,
-        author=author,
-    )
     styles = getSampleStyleSheet()
     story: list = []
     for index, card in enumerate(cards):
@@ -174,8 +149,7 @@ def render_report_cards(cards: list[ReportCard], *, title: str, author: str) -> 
         story += _story(card, styles)
     if not story:
         story.append(Paragraph("No students in this class.", styles["Normal"]))
-    document.build(story)
-    return buffer.getvalue()
+    return render_pdf(story, title=title, author=author, vertical_margin=15 * mm)
 
 
 def render_report_card(card: ReportCard) -> bytes:

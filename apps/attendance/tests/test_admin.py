@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from apps.attendance.models import AttendanceMark, AttendanceMarkChange, Register
 from apps.attendance.services import MarkInput, register_take, school_today
+from apps.core.tests.admin_scoping import assert_admin_shows_only_own_school
 from apps.writebuffer.sync import sync_all
 
 pytestmark = pytest.mark.django_db
@@ -26,18 +27,7 @@ def test_admin_lists_and_opens_only_its_school(world, other_world, model):
     populate(world)
     populate(other_world)
     sync_all(trigger="test")
-    client = Client()
-    client.force_login(world.admin)
-    opts = model._meta
-    changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
-    assert changelist.status_code == 200
-    assert [obj.school_id for obj in changelist.context["cl"].result_list] == [world.school.pk]
-    assert str(other_world.school_class) not in changelist.content.decode()
-    own = model.objects.get(school=world.school)
-    foreign = model.objects.get(school=other_world.school)
-    change = f"admin:{opts.app_label}_{opts.model_name}_change"
-    assert client.get(reverse(change, args=[own.pk])).status_code == 200
-    assert client.get(reverse(change, args=[foreign.pk])).status_code == 302
+    assert_admin_shows_only_own_school(model, world, other_world)
 
 
 def test_marks_are_read_only_in_the_admin(world):

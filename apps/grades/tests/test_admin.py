@@ -4,10 +4,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.tests.admin_scoping import assert_admin_shows_only_own_school
 from apps.grades.models import Assessment, GradeBand, GradeMark, GradingScale, Term
 from apps.grades.services import ScoreInput, assessment_create, grade_marks_set
 from apps.writebuffer.sync import sync_all
@@ -39,15 +38,4 @@ def test_admin_lists_and_opens_only_its_school(world, other_world, model):
     populate(world)
     populate(other_world)
     sync_all(trigger="test")
-    client = Client()
-    client.force_login(world.admin)
-    opts = model._meta
-    changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
-    assert changelist.status_code == 200
-    assert [obj.school_id for obj in changelist.context["cl"].result_list] == [world.school.pk]
-    assert str(other_world.school_class) not in changelist.content.decode()
-    own = model.objects.get(school=world.school)
-    foreign = model.objects.get(school=other_world.school)
-    change = f"admin:{opts.app_label}_{opts.model_name}_change"
-    assert client.get(reverse(change, args=[own.pk])).status_code == 200
-    assert client.get(reverse(change, args=[foreign.pk])).status_code == 302
+    assert_admin_shows_only_own_school(model, world, other_world)

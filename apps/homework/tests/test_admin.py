@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from apps.core.tests.admin_scoping import assert_admin_shows_only_own_school
 from apps.homework.models import Extension, HomeworkAttachment, Submission
 from apps.homework.services import submission_create, submission_grade
 from apps.homework.tests.conftest import make_homework
@@ -35,20 +36,7 @@ def test_admin_lists_and_opens_only_its_school(world, other_world, model):
     populate(world)
     populate(other_world)
     sync_all(trigger="test")
-    client = Client()
-    client.force_login(world.admin)
-    opts = model._meta
-    changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
-    assert changelist.status_code == 200
-    assert changelist.context["cl"].result_count == 1
-    assert {obj.school_id for obj in changelist.context["cl"].result_list} == {world.school.pk}
-    # The related filters offer only this school's classes, not the other's by name.
-    assert str(other_world.school_class) not in changelist.content.decode()
-    own = model.objects.get(school=world.school)
-    foreign = model.objects.get(school=other_world.school)
-    change = f"admin:{opts.app_label}_{opts.model_name}_change"
-    assert client.get(reverse(change, args=[own.pk])).status_code == 200
-    assert client.get(reverse(change, args=[foreign.pk])).status_code == 302  # "does not exist"
+    assert_admin_shows_only_own_school(model, world, other_world)
 
 
 def test_homework_admin_search_and_foreign_change_refused(world, other_world):

@@ -3,26 +3,7 @@ of django-celery-beat's DatabaseScheduler that operators can change in the admin
 
 from django.db import migrations
 
-SWEEP = "quizzes: finish overdue attempts"
-
-
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_30s, _ = IntervalSchedule.objects.get_or_create(every=30, period="seconds")
-    PeriodicTask.objects.update_or_create(
-        name=SWEEP,
-        defaults={
-            "task": "apps.quizzes.tasks.finish_overdue_attempts",
-            "interval": every_30s,
-            "enabled": True,
-            "description": "Submits and grades quiz attempts whose deadline and grace passed.",
-        },
-    )
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SWEEP).delete()
+from apps.core.migration_schedules import Interval, PeriodicTask, periodic_tasks
 
 
 class Migration(migrations.Migration):
@@ -30,4 +11,15 @@ class Migration(migrations.Migration):
         ("quizzes", "0002_question_body_gin"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
-    operations = [migrations.RunPython(schedule, unschedule)]
+    operations = [
+        migrations.RunPython(
+            *periodic_tasks(
+                PeriodicTask(
+                    name="quizzes: finish overdue attempts",
+                    task="apps.quizzes.tasks.finish_overdue_attempts",
+                    schedule=Interval(every=30, period="seconds"),
+                    description="Submits and grades quiz attempts whose deadline and grace passed.",
+                )
+            )
+        )
+    ]

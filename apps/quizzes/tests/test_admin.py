@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from apps.core.tests.admin_scoping import assert_admin_shows_only_own_school
 from apps.quizzes.models import Answer, Attempt, Question, Quiz
 from apps.quizzes.tests.factories import QuestionFactory, QuizFactory
 from apps.quizzes.tests.support import answer, start, submit
@@ -29,18 +30,7 @@ def test_admin_lists_and_opens_only_its_school(world, other_world, client_for, m
     populate(world, client_for)
     populate(other_world, client_for)
     sync_all(trigger="test")
-    client = Client()
-    client.force_login(world.admin)
-    opts = model._meta
-    changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
-    assert changelist.status_code == 200
-    assert changelist.context["cl"].result_count == 1
-    assert {obj.school_id for obj in changelist.context["cl"].result_list} == {world.school.pk}
-    own = model.objects.get(school=world.school)
-    foreign = model.objects.get(school=other_world.school)
-    change = f"admin:{opts.app_label}_{opts.model_name}_change"
-    assert client.get(reverse(change, args=[own.pk])).status_code == 200
-    assert client.get(reverse(change, args=[foreign.pk])).status_code == 302
+    assert_admin_shows_only_own_school(model, world, other_world)
 
 
 def test_attempts_cannot_be_edited_in_the_admin(world, client_for):

@@ -6,40 +6,7 @@ They are rows of the DatabaseScheduler, so operators can change or pause them in
 
 from django.db import migrations
 
-SYNC = "write buffer: hourly sync"
-THRESHOLDS = "write buffer: threshold check"
-
-
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    hourly, _ = IntervalSchedule.objects.get_or_create(every=1, period="hours")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
-    PeriodicTask.objects.update_or_create(
-        name=SYNC,
-        defaults={
-            "task": "apps.writebuffer.tasks.sync_write_buffer",
-            "interval": hourly,
-            "kwargs": '{"trigger": "schedule"}',
-            "enabled": True,
-            "description": "Moves buffered writes from Redis into PostgreSQL in batches.",
-        },
-    )
-    PeriodicTask.objects.update_or_create(
-        name=THRESHOLDS,
-        defaults={
-            "task": "apps.writebuffer.tasks.check_thresholds",
-            "interval": every_minute,
-            "enabled": True,
-            "description": "Triggers an early sync when the buffer passes a threshold.",
-        },
-    )
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name__in=[SYNC, THRESHOLDS]
-    ).delete()
+from apps.core.migration_schedules import Interval, PeriodicTask, periodic_tasks
 
 
 class Migration(migrations.Migration):
@@ -48,4 +15,22 @@ class Migration(migrations.Migration):
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
-    operations = [migrations.RunPython(schedule, unschedule)]
+    operations = [
+        migrations.RunPython(
+            *periodic_tasks(
+                PeriodicTask(
+                    name="write buffer: hourly sync",
+                    task="apps.writebuffer.tasks.sync_write_buffer",
+                    schedule=Interval(every=1, period="hours"),
+                    kwargs='{"trigger": "schedule"}',
+                    description="Moves buffered writes from Redis into PostgreSQL in batches.",
+                ),
+                PeriodicTask(
+                    name="write buffer: threshold check",
+                    task="apps.writebuffer.tasks.check_thresholds",
+                    schedule=Interval(every=1, period="minutes"),
+                    description="Triggers an early sync when the buffer passes a threshold.",
+                ),
+            )
+        )
+    ]

@@ -2,29 +2,22 @@
 
 from django.db import migrations
 
-NAME = "write buffer: prune tombstones"
-
-
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    daily, _ = IntervalSchedule.objects.get_or_create(every=1, period="days")
-    PeriodicTask.objects.update_or_create(
-        name=NAME,
-        defaults={
-            "task": "apps.writebuffer.tasks.prune_tombstones",
-            "interval": daily,
-            "enabled": True,
-            "description": "Forgets tombstones of deleted rows that no pending write can predate.",
-        },
-    )
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+from apps.core.migration_schedules import Interval, PeriodicTask, periodic_tasks
 
 
 class Migration(migrations.Migration):
     dependencies = [("writebuffer", "0003_tombstone")]
 
-    operations = [migrations.RunPython(schedule, unschedule)]
+    operations = [
+        migrations.RunPython(
+            *periodic_tasks(
+                PeriodicTask(
+                    name="write buffer: prune tombstones",
+                    task="apps.writebuffer.tasks.prune_tombstones",
+                    schedule=Interval(every=1, period="days"),
+                    description="Forgets tombstones of deleted rows that no pending write can "
+                    "predate.",
+                )
+            )
+        )
+    ]
