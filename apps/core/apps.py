@@ -8,8 +8,18 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from celery.signals import task_prerun
+        from django.core.signals import request_finished
+        from django_guid.context import guid
 
         from apps.core.replicas import unpin
+
+        # django-guid's middleware sets the request id and leaves it set; it ends when the
+        # response is closed (after Django logged the response and gunicorn its access line),
+        # so nothing done later on the thread (events published outside a request, a test's
+        # next step) carries a stale id.
+        request_finished.connect(
+            lambda **_: guid.set(None), weak=False, dispatch_uid="core.request_id_ends"
+        )
 
         # A worker process runs task after task on one thread: one task's write must not keep
         # the next task's lag-tolerant reads on the primary (nor may a task inherit a pin).

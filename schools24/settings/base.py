@@ -55,9 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: every log line of the request carries its id (X-Request-ID, see LOGGING below),
-    # and the id ends with the request.
-    "apps.core.requestid.RequestIdScope",
+    # First: every log line of the request carries its id (X-Request-ID, see LOGGING below).
     "django_guid.middleware.guid_middleware",
     "apps.core.middleware.TrustedProxyMiddleware",
     # Each request reads from the primary once it has written (apps/core/replicas.py).

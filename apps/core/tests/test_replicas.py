@@ -149,13 +149,16 @@ def test_migrations_only_on_the_primary() -> None:
     assert connections["replica"].settings_dict["TEST"]["MIRROR"] == "default"
 
 
+@pytest.mark.django_db
 def test_reads_default_to_the_primary() -> None:
     replicas.forget_health()
-    assert router.db_for_read(Invoice) == "default"  # not opted in
-    with replicas.lag_tolerant():
-        # Opted in, but the alias is this test run's mirror and the test did not list it in
-        # ``databases``: the primary serves the read.
-        assert router.db_for_read(Invoice) == "default"
+    with replicas.primary_scope():  # unpinned, as at the start of a request
+        assert router.db_for_read(Invoice) == "default"  # not opted in
+        with replicas.lag_tolerant():
+            # Opted in, but the alias is this test run's mirror and the test did not list it in
+            # ``databases`` (Django forbids its queries): the primary serves the read.
+            assert router.db_for_read(Invoice) == "default"
+            assert replicas.replica_health("replica").usable is False
 
 
 @pytest.mark.django_db(databases=["default", "replica"], transaction=True)
