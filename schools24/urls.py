@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from apps.core.errors import json_or_default
 from apps.core.health import healthz
 from apps.core.metrics import metrics
+from apps.core.operations import operations_metrics, operations_page
 from apps.core.views import livez
 from apps.pages.views import home
 from apps.quizzes import urls as quiz_urls
@@ -32,6 +33,13 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("livez/", livez, name="livez"),
     path("metrics", metrics, name="prometheus-django-metrics"),
+    # The operators' page (superusers only; the admin's login for anyone signed out).
+    path("admin/operations/", admin.site.admin_view(operations_page), name="admin-operations"),
+    path(
+        "admin/operations/metrics.json",
+        admin.site.admin_view(operations_metrics),
+        name="admin-operations-metrics",
+    ),
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -42,11 +42,22 @@ if [ -z "${LOG_FORMAT:-}" ] && [ "${DJANGO_SETTINGS_MODULE:-}" = "schools24.sett
   export LOG_FORMAT=json
 fi
 
+# The gunicorn workers are separate processes: prometheus_client keeps each one's metrics in
+# files here and /metrics sums them (apps/core/metrics.py). Emptied at start: values of a
+# previous server must not be added to this one's.
+metrics_dir() {
+  export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${RUN_DIR:-var/run}/prometheus}"
+  mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+  find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete
+}
+
 http() {
+  metrics_dir
   exec "$BIN/gunicorn" schools24.wsgi:application --bind "$1" --workers "$WEB_CONCURRENCY" \
+    --config scripts/gunicorn.conf.py \
     --worker-class sync --proxy-protocol v1 --proxy-allow-from "$PROXY_ALLOW_FROM" \
     --backlog 2048 --timeout "${WEB_TIMEOUT:-30}" --graceful-timeout "$SHUTDOWN_GRACE_SECONDS" \
-    --no-control-socket --config python:schools24.gunicorn_conf \
+    --no-control-socket \
     ${WEB_ACCESS_LOG:+--access-logfile "$WEB_ACCESS_LOG"}
 }
 

@@ -9,9 +9,16 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import task_prerun
         from django.core.signals import request_finished
+        from django.db.backends.signals import connection_created
         from django_guid.context import guid
 
-        from apps.core.replicas import unpin
+        from apps.core.collectors import install_query_counter
+        from apps.core.replicas import replica_aliases, unpin, watch_writes
+
+        connection_created.connect(install_query_counter, dispatch_uid="schools24_query_counter")
+        if replica_aliases():
+            # Raw SQL writes (the write buffer's write-through) pin the request to the primary.
+            connection_created.connect(watch_writes, dispatch_uid="core.replicas.watch_writes")
 
         # django-guid's middleware sets the request id and leaves it set; it ends when the
         # response is closed (after Django logged the response and gunicorn its access line),

@@ -14,7 +14,7 @@ or ``with lag_tolerant(): ...``. Even then a read stays on the primary when
   the database's rows, and that merge is only complete against the primary (a sync commits to
   the primary and then drops the entry from Redis; a lagging replica would have neither);
 - the request, task or thread has written anything (an ORM write through the router, or any
-  statement other than SELECT on the primary while ``PrimaryAfterWriteMiddleware`` watches):
+  statement other than SELECT on the primary, which ``watch_writes`` sees):
   from then on it reads its own writes from the primary;
 - the primary is inside a transaction (``atomic``): reads there belong to that transaction.
 
@@ -300,15 +300,13 @@ def _pin_on_write(
     return execute(sql, params, many, context)
 
 
-@contextmanager
-def watch_writes() -> Iterator[None]:
-    """A scope (request, task) that starts unpinned and pins itself on its first write."""
-    with primary_scope():
-        if replica_aliases():
-            with connections[DEFAULT_DB_ALIAS].execute_wrapper(_pin_on_write):
-                yield
-        else:
-            yield
+def watch_writes(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """``connection_created`` receiver: the primary's connections pin on their first write.
+    Installed for good on the connection wrapper (as the query counter of apps/core/collectors
+    is), not pushed and popped per request: a wrapper added by another receiver while a request
+    ran would be the one popped."""
+    if connection.alias == DEFAULT_DB_ALIAS and _pin_on_write not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_pin_on_write)
 
 
 class PrimaryAfterWriteMiddleware:
@@ -318,5 +316,5 @@ class PrimaryAfterWriteMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: Any) -> Any:
-        with watch_writes():
+        with primary_scope():
             return self.get_response(request)

@@ -81,6 +81,7 @@ class SyncRunAdmin(OperatorOnlyAdmin):
         "records_synced",
         "records_failed",
         "dead_lettered",
+        "bytes_freed",
         "duration_seconds",
     ]
     list_filter = ["status", "trigger"]

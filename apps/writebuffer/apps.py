@@ -5,8 +5,3 @@ class WriteBufferConfig(AppConfig):
     name = "apps.writebuffer"
     label = "writebuffer"
     verbose_name = "Write buffer"
-
-    def ready(self) -> None:
-        from apps.writebuffer import metrics
-
-        metrics.install()

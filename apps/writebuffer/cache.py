@@ -26,6 +26,9 @@ from django_redis.exceptions import ConnectionInterrupted
 
 from apps.writebuffer.client import WriteBufferClient
 from apps.writebuffer.connection import CACHE_ALIAS
+from apps.writebuffer.metrics import record_cache_lookups
+
+_MISSING = object()
 
 
 @contextmanager
@@ -47,6 +50,11 @@ class RedisFirstCache(RedisCache):
             )
         return client
 
+    @property
+    def _counts_lookups(self) -> bool:
+        """Hits and misses are counted for the read cache, not for the buffer's client."""
+        return not isinstance(self.client, WriteBufferClient)
+
     def _validate(self, keys: Iterable[Any], version: int | None) -> None:
         for key in keys:
             self.make_and_validate_key(key, version=version)
@@ -59,7 +67,10 @@ class RedisFirstCache(RedisCache):
     def get(self, key: Any, default: Any = None, version=None, **kw) -> Any:
         self._validate([key], version)
         with _redis_errors():
-            return super().get(key, default=default, version=version, **kw)
+            value = super().get(key, default=_MISSING, version=version, **kw)
+        if self._counts_lookups:
+            record_cache_lookups(hits=int(value is not _MISSING), misses=int(value is _MISSING))
+        return default if value is _MISSING else value
 
     def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version=None, **kw) -> Any:
         self._validate([key], version)
@@ -87,7 +98,10 @@ class RedisFirstCache(RedisCache):
         keys = list(keys)
         self._validate(keys, version)
         with _redis_errors():
-            return super().get_many(keys, version=version, **kw) if keys else {}
+            found = super().get_many(keys, version=version, **kw) if keys else {}
+        if self._counts_lookups:
+            record_cache_lookups(hits=len(found), misses=len(set(keys)) - len(found))
+        return found
 
     def set_many(
         self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version=None, **kw

@@ -140,6 +140,18 @@ class ZstdDictionaryCompressor(_FramingCompressor):
     codec = CODEC_ZSTD_DICT
 
 
+class ReadCacheCompressor(ZstdDictionaryCompressor):
+    """The read cache's codec: zstd with the dictionary, counting bytes in and out for
+    /metrics (``schools24_cache_raw_bytes_total``, ``schools24_cache_stored_bytes_total``)."""
+
+    def compress(self, value: bytes) -> bytes:
+        from apps.writebuffer.metrics import record_cache_compression
+
+        framed = super().compress(value)
+        record_cache_compression(len(value), len(framed))
+        return framed
+
+
 class ZstdCompressor(_FramingCompressor):
     codec = CODEC_ZSTD
 

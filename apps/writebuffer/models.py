@@ -65,6 +65,8 @@ class SyncRun(models.Model):
     records_synced = models.PositiveIntegerField(default=0)
     records_failed = models.PositiveIntegerField(default=0)
     dead_lettered = models.PositiveIntegerField(default=0)
+    # Payload bytes of the entries this run stored and removed from the buffer.
+    bytes_freed = models.PositiveBigIntegerField(default=0)
     duration_seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
 

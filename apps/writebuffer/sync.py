@@ -66,6 +66,7 @@ class ModelResult:
     synced: int = 0
     failed: int = 0
     dead_lettered: int = 0
+    freed_bytes: int = 0
 
 
 @dataclass
@@ -84,6 +85,10 @@ class SyncResult:
     @property
     def dead_lettered(self) -> int:
         return sum(result.dead_lettered for result in self.models.values())
+
+    @property
+    def freed_bytes(self) -> int:
+        return sum(result.freed_bytes for result in self.models.values())
 
 
 def consumer_name() -> str:
@@ -211,6 +216,7 @@ class _ModelSync:
         if self.registration.client_ids:
             self.client.forget_ids(self.label, decodable)
         self.result.synced += sum(len(e.records) for e in decodable)
+        self.result.freed_bytes += sum(len(e.raw) for e in decodable)
 
     def _process_row_by_row(self, entries: list[Entry]) -> None:
         """Apply each row on its own; an entry is acknowledged once all its rows are written, and
@@ -241,6 +247,7 @@ class _ModelSync:
         if self.registration.client_ids:
             self.client.forget_ids(self.label, succeeded)
         self.result.synced += sum(len(e.records) for e in succeeded)
+        self.result.freed_bytes += sum(len(e.raw) for e in succeeded)
 
     def run(self, budget: int) -> ModelResult:
         self.client.ensure_group(self.label)
@@ -357,6 +364,7 @@ def _record_run(run: SyncRun, result: SyncResult, duration: float, error: str) -
             records_failed=result.failed,
             dead_lettered=result.dead_lettered,
             sync_seconds=float(duration),
+            freed_bytes=result.freed_bytes,
             **({"sync_errors": 1} if error else {}),
         )
         buffer_client().redis.hset(
@@ -378,6 +386,7 @@ def _record_run(run: SyncRun, result: SyncResult, duration: float, error: str) -
             records_synced=result.synced,
             records_failed=result.failed,
             dead_lettered=result.dead_lettered,
+            bytes_freed=result.freed_bytes,
             duration_seconds=duration,
             error=error[:5000],
         )

@@ -161,7 +161,10 @@ def test_only_migrate_migrates_and_the_app_waits_for_it(compose) -> None:
 
 def test_healthchecks_and_stop_periods(compose) -> None:
     grace = int(compose["x-app-env"]["SHUTDOWN_GRACE_SECONDS"])
-    for name, service in compose["services"].items():
+    data = ("postgres", "postgres-replica", "redis-buffer", "redis-broker", "redis-cache")
+    for name in data:
+        assert "healthcheck" in compose["services"][name], name
+    for name, service in app_services(compose).items():
         if name != "migrate":
             assert "healthcheck" in service, name
     for name, service in app_services(compose).items():
