@@ -11,8 +11,11 @@ login throttle counts failures per address); gunicorn accepts that line only fro
 The head is read whole before a backend is chosen, so a client that trickles its headers holds
 only a coroutine here, never a sync worker.
 
-Standard library only (uvloop when installed), no Django: it starts in milliseconds and spends
-little of the CPU that the workers need.
+On SIGTERM it stops accepting and waits for the connections it has (``--grace``, default
+``SHUTDOWN_GRACE_SECONDS`` or 25 s), so a deploy does not cut requests in flight.
+
+Standard library only (uvloop when installed; python-json-logger for LOG_FORMAT=json), no
+Django: it starts in milliseconds and spends little of the CPU that the workers need.
 
     python -m schools24.router --bind 127.0.0.1:8000 --http unix:var/run/http.sock \\
         --ws unix:var/run/ws.sock
@@ -24,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 
@@ -130,16 +134,32 @@ class Router:
             _close(client)
 
 
-async def serve(*, bind: str, http: str, ws: str, backlog: int = 2048) -> None:
+async def serve(
+    *, bind: str, http: str, ws: str, backlog: int = 2048, grace_seconds: float = 25.0
+) -> None:
+    """Routes until SIGTERM or SIGINT; then stops accepting, lets the connections already
+    taken finish (at most ``grace_seconds``: HTTP requests end with their response, websockets
+    when daphne, stopping too, closes them) and returns."""
     router = Router(http=http, ws=ws)
+    connections: set[asyncio.Task] = set()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        connections.add(task)
+        try:
+            await router.handle(reader, writer)
+        finally:
+            connections.discard(task)
+
     kind, where = parse_address(bind)
     if kind == "unix":
         assert isinstance(where, str)
-        server = await asyncio.start_unix_server(router.handle, where, limit=HEAD_LIMIT)
+        server = await asyncio.start_unix_server(handle, where, limit=HEAD_LIMIT)
     else:
         assert isinstance(where, tuple)
         server = await asyncio.start_server(
-            router.handle, *where, limit=HEAD_LIMIT, backlog=backlog, reuse_address=True
+            handle, *where, limit=HEAD_LIMIT, backlog=backlog, reuse_address=True
         )
     loop = asyncio.get_running_loop()
     stop = loop.create_future()
@@ -151,8 +171,20 @@ async def serve(*, bind: str, http: str, ws: str, backlog: int = 2048) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, request_stop)
     logger.info("routing %s: /ws/ to %s, everything else to %s", bind, ws, http)
-    async with server:
-        await stop
+    await stop
+    server.close()
+    pending = set(connections)
+    logger.info(
+        "stopping: %d connection(s) in flight, waiting up to %.0f s", len(pending), grace_seconds
+    )
+    if pending:
+        _done, unfinished = await asyncio.wait(pending, timeout=grace_seconds)
+        for task in unfinished:
+            task.cancel()
+        if unfinished:
+            logger.warning("%d connection(s) cut after the grace period", len(unfinished))
+            await asyncio.wait(unfinished, timeout=1)
+    logger.info("stopped")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -160,17 +192,40 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bind", required=True, help="HOST:PORT or unix:PATH to listen on")
     parser.add_argument("--http", required=True, help="the WSGI server (HOST:PORT or unix:PATH)")
     parser.add_argument("--ws", required=True, help="the ASGI server for /ws/")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=float(os.environ.get("SHUTDOWN_GRACE_SECONDS", "25")),
+        help="seconds connections in flight may take to finish after SIGTERM",
     )
+    args = parser.parse_args(argv)
+    _configure_logging(os.environ.get("LOG_FORMAT", "plain"))
     try:
         import uvloop
     except ImportError:
         runner = asyncio.run
     else:
         runner = uvloop.run
-    runner(serve(bind=args.bind, http=args.http, ws=args.ws))
+    runner(serve(bind=args.bind, http=args.http, ws=args.ws, grace_seconds=args.grace))
+
+
+def _configure_logging(log_format: str) -> None:
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        # The same fields as Django's JSON lines (schools24/logconfig.py); no request id here:
+        # the router does not parse requests beyond their path.
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(
+            JsonFormatter(
+                "%(levelname)s %(name)s %(message)s",
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp=True,
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,14 @@
 #   migrate apply migrations
 # Sync WSGI workers serve Django's sync views several times faster than an ASGI server can on
 # small machines (README, "Serving HTTP"); websockets need ASGI, so only /ws/ goes there.
+#
+# Stopping (docs/deploy.md, "Stopping"): SIGTERM or SIGINT lets work in flight finish within
+# SHUTDOWN_GRACE_SECONDS (default 25; keep it below the supervisor's kill timeout, which is
+# docker compose's stop_grace_period), then exits 0. `web` forwards the signal: the router stops
+# accepting and waits for its connections while daphne closes websockets with 1001 (going away);
+# once the router is done, gunicorn is stopped (its workers finish their request). Each single
+# role is exec'd, so the signal reaches the server itself; a Celery worker's SIGTERM is its warm
+# shutdown (the task in hand finishes; with acks_late an interrupted one is delivered again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="${VIRTUAL_ENV:-.venv}/bin"
@@ -26,6 +34,13 @@ WEB_CONCURRENCY="${WEB_CONCURRENCY:-$((2 * $(nproc) + 1))}"
 # Only the router may tell gunicorn who the client is (PROXY protocol); on a unix socket that
 # holds by itself, on a network the router's address must be listed (docker-compose sets it).
 PROXY_ALLOW_FROM="${PROXY_ALLOW_FROM:-127.0.0.1,::1}"
+SHUTDOWN_GRACE_SECONDS="${SHUTDOWN_GRACE_SECONDS:-25}"
+export SHUTDOWN_GRACE_SECONDS
+# Production logs one JSON object per line (schools24/logconfig.py); the router and gunicorn's
+# own lines follow LOG_FORMAT too.
+if [ -z "${LOG_FORMAT:-}" ] && [ "${DJANGO_SETTINGS_MODULE:-}" = "schools24.settings.production" ]; then
+  export LOG_FORMAT=json
+fi
 
 # The gunicorn workers are separate processes: prometheus_client keeps each one's metrics in
 # files here and /metrics sums them (apps/core/metrics.py). Emptied at start: values of a
@@ -41,14 +56,15 @@ http() {
   exec "$BIN/gunicorn" schools24.wsgi:application --bind "$1" --workers "$WEB_CONCURRENCY" \
     --config scripts/gunicorn.conf.py \
     --worker-class sync --proxy-protocol v1 --proxy-allow-from "$PROXY_ALLOW_FROM" \
-    --backlog 2048 --timeout "${WEB_TIMEOUT:-30}" --graceful-timeout 10 --no-control-socket \
+    --backlog 2048 --timeout "${WEB_TIMEOUT:-30}" --graceful-timeout "$SHUTDOWN_GRACE_SECONDS" \
+    --no-control-socket \
     ${WEB_ACCESS_LOG:+--access-logfile "$WEB_ACCESS_LOG"}
 }
 
 ws() {
   case "$1" in
-    unix:*) exec "$BIN/daphne" -u "${1#unix:}" schools24.asgi:application ;;
-    *) exec "$BIN/daphne" -b "${1%:*}" -p "${1##*:}" schools24.asgi:application ;;
+    unix:*) exec "$BIN/python" -m schools24.wsserver -u "${1#unix:}" schools24.asgi:application ;;
+    *) exec "$BIN/python" -m schools24.wsserver -b "${1%:*}" -p "${1##*:}" schools24.asgi:application ;;
   esac
 }
 
@@ -61,18 +77,30 @@ case "${1:-}" in
     run_dir="${RUN_DIR:-var/run}"
     mkdir -p "$run_dir"
     rm -f "$run_dir/http.sock" "$run_dir/ws.sock"
-    pids=()
-    stop() {
-      trap - INT TERM EXIT
-      kill "${pids[@]}" 2>/dev/null || true
-      wait "${pids[@]}" 2>/dev/null || true
+    (http "unix:$run_dir/http.sock") & http_pid=$!
+    (ws "unix:$run_dir/ws.sock") & ws_pid=$!
+    (router "unix:$run_dir/http.sock" "unix:$run_dir/ws.sock") & router_pid=$!
+    pids=("$http_pid" "$ws_pid" "$router_pid")
+    graceful_stop() {
+      trap - INT TERM
+      # The router stops accepting and drains; daphne closes its websockets (which ends the
+      # router's websocket connections). gunicorn serves until the router is done.
+      kill -TERM "$router_pid" "$ws_pid" 2>/dev/null || true
+      local status=0
+      wait "$router_pid" || status=1
+      kill -TERM "$http_pid" 2>/dev/null || true
+      wait "$http_pid" || status=1
+      wait "$ws_pid" || status=1
+      exit "$status"
     }
-    trap stop INT TERM EXIT
-    (http "unix:$run_dir/http.sock") & pids+=($!)
-    (ws "unix:$run_dir/ws.sock") & pids+=($!)
-    (router "unix:$run_dir/http.sock" "unix:$run_dir/ws.sock") & pids+=($!)
+    trap graceful_stop INT TERM
+    # Whatever happens, nothing of ours outlives this script.
+    trap 'kill -KILL "${pids[@]}" 2>/dev/null || true' EXIT
     # One part gone means the port no longer serves everything: stop the rest, exit non-zero.
     wait -n "${pids[@]}" || true
+    trap - INT TERM
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    wait "${pids[@]}" 2>/dev/null || true
     exit 1
     ;;
   http) http "$HTTP_BIND" ;;

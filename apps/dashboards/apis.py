@@ -81,7 +81,11 @@ class AnnouncementListCreateApi(APIView):
             [announcement_data(a) for a in active_announcements(school_class=school_class)]
         )
 
-    @extend_schema(request=InputSerializer, responses={201: AnnouncementSerializer})
+    # 201 for a new announcement; 200 when a client resends one with the same id (a retry).
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: AnnouncementSerializer, 200: AnnouncementSerializer},
+    )
     def post(self, request, class_id):
         school_class = access_board_to_manage(user=request.user, class_id=class_id)
         data = self.InputSerializer(data=request.data)

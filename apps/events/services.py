@@ -28,6 +28,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django_guid.context import guid
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 
@@ -69,6 +70,8 @@ def event_publish(event: Event) -> None:
     """Publish ``event`` once the current transaction (if any) has committed."""
     if not event.origin:
         event = replace(event, origin=current_origin())
+    if event.request_id is None and (request_id := guid.get()):
+        event = replace(event, request_id=request_id)
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(lambda: _deliver(event), robust=True)
     else:
@@ -210,12 +213,15 @@ def _handle_entries(client: Redis, reg: Registration, entries: list, conf: dict[
         if not reg.wants(event):
             client.xack(stream_key(), reg.name, entry_id)
             continue
+        token = guid.set(event.request_id or guid.get())
         try:
             reg.handle(event)
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
             logger.warning("handler %s failed on event %s", reg.name, event.id, exc_info=True)
             _maybe_dead_letter(client, reg, entry_id, event, exc, conf)
             continue
+        finally:
+            guid.reset(token)
         client.xack(stream_key(), reg.name, entry_id)
         handled += 1
     return handled

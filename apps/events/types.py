@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -54,6 +54,8 @@ class Event:
     actor_id: str | None = None
     # Address and client of the request that caused it (empty outside a request).
     origin: dict[str, str] = field(default_factory=dict)
+    # The id of the request (or task) that caused it: its handlers log under the same id.
+    request_id: str | None = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     occurred_at: str = field(default_factory=_now)
 
@@ -71,7 +73,10 @@ class Event:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Event:
-        raw = json.loads(text)
+        # Keys this version does not know (an event from a newer release, during a rolling
+        # upgrade) are dropped rather than failing the handler.
+        known = {f.name for f in fields(cls)}
+        raw = {key: value for key, value in json.loads(text).items() if key in known}
         raw["class_ids"] = tuple(raw.get("class_ids", ()))
         raw["user_ids"] = tuple(raw.get("user_ids", ()))
         return cls(**raw)

@@ -18,6 +18,7 @@ from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from apps.core.errors import ApplicationError
+from apps.core.replicas import lag_tolerant
 from apps.fees.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentStatus, Refund
 from apps.fees.money import ZERO, round_money
 from apps.fees.services.invoices import fee_settings_for
@@ -138,6 +139,7 @@ def _billable(user: User, school_id: uuid.UUID | None) -> QuerySet[Invoice]:
     return invoices.filter(school_id=school_id) if school_id else invoices
 
 
+@lag_tolerant
 def fee_report(
     *,
     user: User,
@@ -147,7 +149,11 @@ def fee_report(
 ) -> list[ReportRow]:
     """Invoiced (charges - discounts + fines), collected (paid - refunded) and outstanding
     amounts per class, per fee head or per month of the due date; the rows add up to the
-    school's totals. ``date_from`` / ``date_to`` limit by due date."""
+    school's totals. ``date_from`` / ``date_to`` limit by due date.
+
+    Served by a read replica when one is usable (``lag_tolerant``): invoices and their totals
+    are written through to PostgreSQL, never buffered, and a report may be a few seconds old;
+    a request that has just written reads from the primary."""
     if by not in REPORT_KINDS:
         raise ApplicationError(
             "Unknown report.", fields={"by": [f"One of: {', '.join(REPORT_KINDS)}."]}

@@ -13,6 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from apps.core.cachefirst import cache_first, invalidate
 from apps.core.errors import ApplicationError
+from apps.core.replicas import lag_tolerant
 from apps.users.models import (
     Enrolment,
     GuardianLink,
@@ -228,8 +229,10 @@ def me_get(*, user: User) -> Me:
     return Me(user=me, classes=classes, children=children)
 
 
+@lag_tolerant
 def directory_export(*, school: School, kind: str) -> str:
-    """One kind of the school's directory as CSV, in the columns the import reads."""
+    """One kind of the school's directory as CSV, in the columns the import reads (from a read
+    replica when one is usable: people, classes and links are never buffered)."""
 
     def class_columns(school_class: SchoolClass) -> list[Any]:
         return [school_class.grade, school_class.section, school_class.academic_year]

@@ -56,6 +56,8 @@ ADVISORY_LOCK_ID = 0x5C4001524_0001
 # Test hook: a process with this variable set pauses after committing a batch and before
 # acknowledging it, writing the marker file first, so a test can SIGKILL it at exactly that point.
 PAUSE_AFTER_COMMIT_ENV = "WRITEBUFFER_PAUSE_AFTER_COMMIT"
+# How long that pause lasts (default: an hour, i.e. until the test kills the worker).
+PAUSE_SECONDS_ENV = "WRITEBUFFER_PAUSE_SECONDS"
 
 
 class DatabaseUnavailable(Exception):
@@ -159,7 +161,7 @@ def _pause_for_fault_test() -> None:
     if marker:
         with open(marker, "w") as handle:
             handle.write(str(os.getpid()))
-        time.sleep(3600)
+        time.sleep(float(os.environ.get(PAUSE_SECONDS_ENV, "3600")))
 
 
 class _ModelSync:

@@ -10,6 +10,8 @@ from typing import Any
 
 import environ
 
+from schools24.logconfig import guid_settings, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -33,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_guid",
     "channels",
     "apps.core",
     "apps.users",
@@ -52,7 +55,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (X-Request-ID, see LOGGING below).
+    "django_guid.middleware.guid_middleware",
     "apps.core.middleware.TrustedProxyMiddleware",
+    # Each request reads from the primary once it has written (apps/core/replicas.py).
+    "apps.core.replicas.PrimaryAfterWriteMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.ApiJsonErrorsMiddleware",
     "apps.core.middleware.BodySizeLimitMiddleware",
@@ -162,6 +169,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, worker and beat share the file: wait for locks rather than fail.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+# Read replicas (PostgreSQL streaming standbys): comma-separated URLs, aliases ``replica``,
+# ``replica_2``, ... Only reads that opt in with ``apps.core.replicas.lag_tolerant`` go there,
+# and only while a replica is at most DATABASE_REPLICA_MAX_LAG_SECONDS behind (checked at most
+# every DATABASE_REPLICA_CHECK_SECONDS per process); everything else uses ``default``.
+DATABASE_REPLICA_URLS = [url for url in env.list("DATABASE_REPLICA_URLS", default=[]) if url]
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=2.0)
+for _index, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = env.db_url_config(_url)
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ValueError("DATABASE_REPLICA_URLS must name PostgreSQL standbys of DATABASE_URL.")
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"]}
+    DATABASES["replica" if _index == 1 else f"replica_{_index}"] = _replica
+DATABASE_ROUTERS = ["apps.core.replicas.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"
@@ -459,11 +481,9 @@ NOTIFICATIONS = {
 }
 ACTIVITY_RETENTION_DAYS = env.int("ACTIVITY_RETENTION_DAYS", default=365)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs: LOG_FORMAT "plain" (readable; the default here) or "json" (one object per line with
+# timestamp, level, logger, message and request_id; production's default). schools24/logconfig.py.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+DJANGO_GUID = guid_settings()

@@ -1,7 +1,9 @@
 """Production: no default secret, secure cookies, hosts from the environment."""
 
+from schools24.logconfig import logging_config
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import LOG_LEVEL, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without one
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -22,3 +24,6 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# One JSON object per log line (timestamp, level, logger, message, request_id) for the log
+# collector; LOG_FORMAT=plain to read them by eye.
+LOGGING = logging_config(env("LOG_FORMAT", default="json"), LOG_LEVEL)

@@ -21,6 +21,14 @@ if env.bool("DATABASE_POOL", default=False):
 # processes the tests start (Celery workers, commands) inherit through the environment.
 _run = os.environ.setdefault("SCHOOLS24_TEST_RUN", str(os.getpid()))
 DATABASES["default"]["TEST"] = {"NAME": f"test_schools24_{_run}"}
+# A replica alias in every test run: with no replica configured it mirrors the test database
+# (tests that do not list it in ``databases`` read from the primary); a process a test starts
+# against a real primary/standby pair gets DATABASE_REPLICA_URLS instead.
+if "replica" not in DATABASES:
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+for _alias in DATABASES:
+    if _alias.startswith("replica"):
+        DATABASES[_alias]["OPTIONS"] = DATABASES["default"]["OPTIONS"]
 _worker = f"{_run}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 for _cache in CACHES.values():
     _cache["KEY_PREFIX"] = f"s24test-{_worker}"
