@@ -129,10 +129,12 @@ class LiveServer:
         def answers() -> bool:
             assert process.poll() is None, log.read_text()
             try:
-                self.request("GET", "/api/v1/no-such-path/", timeout=2)
+                reply = self.request("GET", "/api/v1/no-such-path/", timeout=2)
             except OSError:
                 return False
-            return True
+            # The router answers 503 "unavailable" until the web backend listens behind it.
+            starting = isinstance(reply.body, dict) and reply.body.get("error", {}).get("code")
+            return not (reply.status == 503 and starting == "unavailable")
 
         wait_for(answers, timeout=60, what="the web server to answer")
         return self
