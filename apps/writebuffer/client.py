@@ -65,10 +65,6 @@ class WriteBufferClient(DefaultClient):
             server = [server]
         super().__init__(server, params, backend)
 
-    @property
-    def is_cluster(self) -> bool:
-        return cluster.is_cluster(self.redis)
-
     def get_many(self, keys: Any, version: int | None = None, client: Any = None) -> dict:
         """django-redis's MGET, which a cluster refuses for keys of several slots: there the keys
         are read slot by slot (``mget_nonatomic``)."""
