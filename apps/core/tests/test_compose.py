@@ -59,7 +59,9 @@ def redis_options(service: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def interpolated(value: str) -> str:
-    """Compose's ``${VAR...}`` replaced by a plain word, so the value parses as a URL."""
+    """Compose's ``${VAR:-default}`` replaced by its default and any other ``${VAR...}`` by a
+    plain word, so the value parses as a URL."""
+    value = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
     return re.sub(r"\$\{[^}]*\}", "secret", value)
 
 
@@ -174,3 +176,38 @@ def test_healthchecks_and_stop_periods(compose) -> None:
             assert seconds(service["stop_grace_period"]) > grace, name
     worker = app_services(compose)["worker"]
     assert seconds(worker["stop_grace_period"]) >= 60  # a sync run finishes in its warm shutdown
+
+
+def test_the_cluster_profile_is_three_masters_with_a_replica_each(compose) -> None:
+    services = compose["services"]
+    nodes = sorted(name for name in services if re.fullmatch(r"redis-buffer-\d", name))
+    assert nodes == [f"redis-buffer-{n}" for n in range(1, 7)]
+    for name in nodes:
+        node = services[name]
+        options = redis_options(node)
+        assert node["profiles"] == ["cluster"], name
+        assert options["cluster-enabled"] == ["yes"], name
+        assert options["cluster-announce-hostname"] == [name], name
+        assert node["hostname"] == name
+        assert options["appendonly"] == ["yes"], name
+        assert options["maxmemory-policy"] == ["noeviction"], name
+        assert node["volumes"] == [f"{name}:/data"]
+    init = services["redis-buffer-cluster"]
+    assert init["profiles"] == ["cluster"]
+    assert sorted(init["depends_on"]) == nodes
+    script = init["command"][0]
+    assert "--cluster-replicas 1" in script and "for n in 1 2 3 4 5 6" in script
+    # The app starts only once the cluster is formed, and only waits for it under the profile.
+    assert compose["x-app"]["depends_on"]["redis-buffer-cluster"] == {
+        "condition": "service_completed_successfully",
+        "required": False,
+    }
+    # The cluster URL the file documents names three of these nodes.
+    text = (ROOT / "docker-compose.yml").read_text()
+    url = re.search(r"WRITE_BUFFER_REDIS_URL=(redis\+cluster://\S+)", text)
+    assert url is not None
+    hosts = [
+        address.split(":")[0]
+        for address in url.group(1)[len("redis+cluster://") :].rstrip("/").split(",")
+    ]
+    assert hosts == ["redis-buffer-1", "redis-buffer-2", "redis-buffer-3"]
