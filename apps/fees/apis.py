@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from apps.core.errors import ApplicationError
 from apps.core.permissions import roles
 from apps.core.serializers import NamedSerializer, PersonSerializer, paginated
-from apps.fees.gateways import TestGateway, get_gateway
+from apps.fees.gateways import TestGateway, gateway_enabled, get_gateway
 from apps.fees.models import InvoiceStatus, Payment, PaymentMethod
 from apps.fees.receipts import render_receipt
 from apps.fees.selectors import (
@@ -376,6 +376,8 @@ def test_gateway_checkout(request, reference: str) -> HttpResponse:
     """The test gateway's hosted checkout page. "Pay" makes the gateway send its signed
     webhook, as a real gateway's servers would once the card is charged."""
     gateway = TestGateway()
+    if not gateway_enabled(gateway.name):
+        return HttpResponse("Unknown checkout.", status=404, content_type="text/plain")
     payment = Payment.objects.filter(gateway=gateway.name, gateway_reference=reference).first()
     if payment is None:
         return HttpResponse("Unknown checkout.", status=404, content_type="text/plain")

@@ -7,7 +7,12 @@ class FeesConfig(AppConfig):
     verbose_name = "Fees"
 
     def ready(self) -> None:
+        from django.core import checks
+
+        from apps.fees.checks import check_test_gateway
         from apps.fees.models import Payment
+
+        checks.register(check_test_gateway, checks.Tags.security, deploy=True)
         from apps.writebuffer.registry import Policy, register
 
         # Money is right at once: a payment, its receipt number and the invoice's new balance

@@ -108,8 +108,16 @@ class TestGateway:
 GATEWAYS: dict[str, Gateway] = {TestGateway.name: TestGateway()}
 
 
+def gateway_enabled(name: str) -> bool:
+    """Whether the gateway takes payments here: the test gateway only where
+    ``FEES_TEST_GATEWAY_ENABLED`` says so (off in production settings)."""
+    if name == TestGateway.name:
+        return settings.FEES_TEST_GATEWAY_ENABLED
+    return name in GATEWAYS
+
+
 def get_gateway(name: str) -> Gateway:
     gateway = GATEWAYS.get(name)
-    if gateway is None:
+    if gateway is None or not gateway_enabled(name):
         raise ApplicationError("Unknown payment gateway.", code="not_found", status_code=404)
     return gateway

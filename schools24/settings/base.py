@@ -266,8 +266,12 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 
 # --- Fees -----------------------------------------------------------------------------------
-# The shared secret of the in-repo "test" payment gateway's webhook signatures (README, "Fees").
-FEES_TEST_GATEWAY_SECRET = env("FEES_TEST_GATEWAY_SECRET", default="schools24-test-gateway-secret")
+# The in-repo "test" payment gateway: its hosted checkout page "pays" without money, so it is on
+# for development and tests and off in production settings (README, "Fees"). Its webhook
+# signatures use this shared secret.
+FEES_TEST_GATEWAY_ENABLED = env.bool("FEES_TEST_GATEWAY_ENABLED", default=True)
+FEES_TEST_GATEWAY_SECRET_DEFAULT = "schools24-test-gateway-secret"
+FEES_TEST_GATEWAY_SECRET = env("FEES_TEST_GATEWAY_SECRET", default=FEES_TEST_GATEWAY_SECRET_DEFAULT)
 
 # --- Redis roles ----------------------------------------------------------------------------
 # REDIS_URL: read cache, sessions and the channel layer; may evict (LRU).

@@ -24,6 +24,9 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# The test payment gateway marks payments paid without money: never on in production unless a
+# staging site asks for it (and then `check --deploy` wants its own secret).
+FEES_TEST_GATEWAY_ENABLED = env.bool("FEES_TEST_GATEWAY_ENABLED", default=False)
 # One JSON object per log line (timestamp, level, logger, message, request_id) for the log
 # collector; LOG_FORMAT=plain to read them by eye.
 LOGGING = logging_config(env("LOG_FORMAT", default="json"), LOG_LEVEL)

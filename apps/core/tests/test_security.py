@@ -225,6 +225,33 @@ class TestDeployCheck:
         assert result.returncode == 0, result.stdout + result.stderr
         assert "System check identified no issues" in result.stdout
 
+    @pytest.mark.parametrize(
+        ("secret", "found", "absent"),
+        [(None, ["fees.E001", "fees.W001"], []), ("own-secret", ["fees.W001"], ["fees.E001"])],
+    )
+    def test_the_test_payment_gateway_on_in_production_fails_check_deploy(
+        self, secret, found, absent
+    ):
+        env = {key: value for key, value in os.environ.items() if key != "FEES_TEST_GATEWAY_SECRET"}
+        env.update(
+            DJANGO_SETTINGS_MODULE="schools24.settings.production",
+            DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+            DJANGO_ALLOWED_HOSTS="school.example.org",
+            FEES_TEST_GATEWAY_ENABLED="true",
+        )
+        if secret:
+            env["FEES_TEST_GATEWAY_SECRET"] = secret
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+        assert result.returncode == 1, result.stdout + result.stderr
+        for check_id in found:
+            assert check_id in result.stderr
+        for check_id in absent:
+            assert check_id not in result.stderr
+
 
 class TestClientAddress:
     @pytest.mark.parametrize(
