@@ -11,6 +11,9 @@ test (Django's ``settings`` fixture restores it) and empties this run's keys the
 
 Ports: each pytest-xdist worker takes its own block of 12 ports from 7100 (6 client ports, then
 6 cluster-bus ports), so parallel runs on one machine do not collide.
+
+``RedisProcess`` (start, ping until it answers, SIGKILL by PID) and ``wait_for`` serve the
+cluster's nodes here and the single ``redis-server`` of ``conftest.py`` alike.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,15 +46,16 @@ def _worker_index() -> int:
     return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
 
 
-def _wait(predicate, *, timeout: float, what: str):
+def wait_for(predicate: Callable[[], object], *, timeout: float = 60.0, what: str = ""):
+    """The predicate's first truthy value, polled every 50 ms; fails after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(0.05)
 
 
 def _port_free(port: int) -> bool:
@@ -65,36 +69,31 @@ def _port_free(port: int) -> bool:
     return True
 
 
-@dataclass
-class ClusterNode:
-    port: int
-    bus_port: int
-    directory: Path
-    process: subprocess.Popen | None = None
+class RedisProcess:
+    """A ``redis-server`` a test started on loopback: fsync on every write, no RDB snapshots,
+    ``noeviction``, its log in its directory; stopped by the PID it was started with. A subclass
+    (a dataclass with these attributes) adds its own ``options()``."""
 
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+    port: int
+    directory: Path
+    process: subprocess.Popen | None
+
+    def options(self) -> list[str]:
+        return []
 
     def client(self) -> redis.Redis:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
 
     def start(self) -> None:
         binary = shutil.which("redis-server")
-        assert binary, "redis-server must be installed to run the Redis Cluster tests"
+        assert binary, "redis-server must be installed to run the tests that start their own Redis"
         self.process = subprocess.Popen(
             [
                 binary,
                 "--port", str(self.port),
-                "--cluster-port", str(self.bus_port),
                 "--bind", "127.0.0.1",
                 "--dir", str(self.directory),
-                "--cluster-enabled", "yes",
-                "--cluster-config-file", "nodes.conf",
-                "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
-                # A replica may always take over, however long it was cut off.
-                "--cluster-replica-validity-factor", "0",
-                "--appendonly", "yes",
+                *self.options(),
                 "--appendfsync", "always",
                 "--save", "",
                 "--maxmemory-policy", "noeviction",
@@ -113,10 +112,11 @@ class ClusterNode:
             except (redis.ConnectionError, redis.BusyLoadingError):
                 return False
 
-        _wait(answers, timeout=20, what=f"redis-server on port {self.port}")
+        wait_for(answers, timeout=20, what=f"redis-server on port {self.port}")
 
     def kill(self) -> None:
-        """SIGKILL: what the node had not replicated or written to its AOF is gone."""
+        """SIGKILL: no shutdown save, no goodbye; what the server had not written to its AOF
+        (or, in a cluster, replicated) is gone."""
         if self.process is not None and self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
@@ -125,6 +125,29 @@ class ClusterNode:
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+
+@dataclass
+class ClusterNode(RedisProcess):
+    port: int
+    bus_port: int
+    directory: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def options(self) -> list[str]:
+        return [
+            "--cluster-port", str(self.bus_port),
+            "--cluster-enabled", "yes",
+            "--cluster-config-file", "nodes.conf",
+            "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
+            # A replica may always take over, however long it was cut off.
+            "--cluster-replica-validity-factor", "0",
+            "--appendonly", "yes",
+        ]  # fmt: skip
 
 
 @dataclass
@@ -218,7 +241,7 @@ class RedisClusterProcesses:
         return True
 
     def wait_healthy(self, timeout: float = 60) -> None:
-        _wait(
+        wait_for(
             lambda: self.state_ok() and self.replicas_in_sync(),
             timeout=timeout,
             what="the Redis Cluster to report cluster_state:ok with its replicas in sync",
@@ -232,7 +255,7 @@ class RedisClusterProcesses:
             node = self.topology().get(port)
             return bool(node and node["master"] and node["slots"]) and self.state_ok()
 
-        _wait(promoted, timeout=timeout, what=f"the replica on port {port} to take over")
+        wait_for(promoted, timeout=timeout, what=f"the replica on port {port} to take over")
 
     def restart(self, port: int) -> None:
         """Start a killed node again from its directory: it rejoins (as a replica now)."""

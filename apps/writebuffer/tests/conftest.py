@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,11 +28,15 @@ from apps.core.database import database_url
 from apps.writebuffer import services
 from apps.writebuffer.cache import buffer_client
 from apps.writebuffer.connection import SYNC_GROUP, index_pattern, log_key
-from apps.writebuffer.tests.cluster import cluster_buffer, redis_cluster  # noqa: F401 (fixtures)
+from apps.writebuffer.tests.cluster import (  # noqa: F401 (fixtures)
+    RedisProcess,
+    cluster_buffer,
+    redis_cluster,
+    wait_for,
+)
 from apps.writebuffer.tests.sample.models import Note
 
 LABEL = "wbsample.note"
-WAIT_SECONDS = 60.0
 
 
 @pytest.fixture(autouse=True)
@@ -41,17 +44,6 @@ def fresh_memory_check(monkeypatch):
     """The memory-limit check is cached for a second per process; start each test uncached so a
     test that set a tiny limit cannot push the next one's writes through to the database."""
     monkeypatch.setattr(services, "_memory_check", (0.0, False))
-
-
-def wait_for(predicate: Callable[[], object], *, timeout: float = WAIT_SECONDS, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(0.05)
 
 
 def free_port() -> int:
@@ -180,7 +172,7 @@ def stop_process(process: subprocess.Popen) -> None:
 
 # --- our own redis-server ---------------------------------------------------------------------
 @dataclass
-class RedisServer:
+class RedisServer(RedisProcess):
     directory: Path
     port: int = field(default_factory=free_port)
     appendonly: bool = True
@@ -190,47 +182,8 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server must be installed to run the write-buffer tests"
-        self.process = subprocess.Popen(
-            [
-                binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.directory),
-                "--appendonly", "yes" if self.appendonly else "no",
-                "--appendfsync", "always",
-                "--save", "",
-                "--maxmemory-policy", "noeviction",
-                "--logfile", "redis.log",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-
-        def answers() -> bool:
-            assert self.process is not None
-            assert self.process.poll() is None, (self.directory / "redis.log").read_text()
-            try:
-                return bool(self.client().ping())
-            except redis.ConnectionError:
-                return False
-            except redis.BusyLoadingError:
-                return False
-
-        wait_for(answers, timeout=20, what=f"redis-server on port {self.port}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown save, no goodbye; only what AOF already holds survives."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
+    def options(self) -> list[str]:
+        return ["--appendonly", "yes" if self.appendonly else "no"]
 
 
 @pytest.fixture
