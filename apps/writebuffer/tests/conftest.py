@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import pytest
 import redis
 from django.conf import settings
 
+from apps.attendance.models import AttendanceMark, Register, mark_id
 from apps.core.database import database_url
 from apps.writebuffer import services
 from apps.writebuffer.cache import buffer_client
@@ -58,6 +60,24 @@ def make_note(owner: str = "alice", **values) -> Note:
     values.setdefault("amount", "1.00")
     values.setdefault("tags", [])
     return Note(owner=owner, **values)
+
+
+def present_marks(world, *, period: int = 1, day: date = date(2026, 9, 1)) -> list[AttendanceMark]:
+    """A new register of ``world``'s class on ``day`` at ``period`` and one unsaved "present"
+    mark per student (ids as the attendance app makes them), for a second buffered model."""
+    register = Register.objects.create(
+        school=world.school, school_class=world.school_class, date=day, period=period
+    )
+    return [
+        AttendanceMark(
+            id=mark_id(register.pk, student.pk),
+            school=world.school,
+            register=register,
+            student=student,
+            code="present",
+        )
+        for student in world.students
+    ]
 
 
 def note_values(note: Note) -> tuple:

@@ -9,7 +9,6 @@ cluster; the existing backpressure and worker tests run there too. The failover 
 from __future__ import annotations
 
 import warnings
-from datetime import date
 
 import pytest
 from django.core.cache import caches
@@ -17,7 +16,7 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.exceptions import ImproperlyConfigured
 from redis.cluster import RedisCluster
 
-from apps.attendance.models import AttendanceMark, Register, mark_id
+from apps.attendance.models import AttendanceMark
 from apps.core.tests.test_operations import scrape
 from apps.users.tests.factories import ClassWorld
 from apps.writebuffer import status
@@ -37,6 +36,7 @@ from apps.writebuffer.tests.conftest import (
     make_note,
     note_values,
     pending_records,
+    present_marks,
     set_buffer_option,
     sync_until_empty,
 )
@@ -62,22 +62,6 @@ def test_cluster_urls_are_parsed_and_a_database_number_is_refused():
         parse_cluster_url("redis+cluster://h/")
 
 
-def _marks(world, period):
-    register = Register.objects.create(
-        school=world.school, school_class=world.school_class, date=date(2026, 9, 1), period=period
-    )
-    return [
-        AttendanceMark(
-            id=mark_id(register.pk, student.pk),
-            school=world.school,
-            register=register,
-            student=student,
-            code="present",
-        )
-        for student in world.students
-    ]
-
-
 def test_the_buffer_cycle_on_the_cluster_stores_every_write_once(cluster_buffer, settings, client):
     http = client  # Django's test client, for /metrics
     set_buffer_option(settings, MIN_REPLICAS=1)
@@ -92,7 +76,9 @@ def test_the_buffer_cycle_on_the_cluster_stores_every_write_once(cluster_buffer,
     for owner in ("alice", "bob", "carol", "dave"):
         notes += buffered_save_many([make_note(owner=owner, title=f"t{i}") for i in range(25)])
     world = ClassWorld(students=20)
-    marks = buffered_save_many(_marks(world, 1)) + buffered_save_many(_marks(world, 2))
+    marks = buffered_save_many(present_marks(world, period=1)) + buffered_save_many(
+        present_marks(world, period=2)
+    )
     notes[0].title = "updated"
     buffered_save(notes[0])
     buffered_delete(notes[1])

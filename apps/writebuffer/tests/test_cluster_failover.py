@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date
 
 import pytest
 
-from apps.attendance.models import AttendanceMark, Register, mark_id
+from apps.attendance.models import AttendanceMark
 from apps.homework.models import Submission
 from apps.homework.tests.conftest import make_homework
 from apps.homework.tests.test_faults import (  # noqa: F401 - live_server_for is a fixture
@@ -40,6 +39,7 @@ from apps.writebuffer.tests.conftest import (
     dead_letters,
     make_note,
     note_values,
+    present_marks,
     set_buffer_option,
     sync_until_empty,
     wait_for,
@@ -79,22 +79,6 @@ class Writer(threading.Thread):
             connections.close_all()
 
 
-def _marks(world, period):
-    register = Register.objects.create(
-        school=world.school, school_class=world.school_class, date=date(2026, 9, 2), period=period
-    )
-    return [
-        AttendanceMark(
-            id=mark_id(register.pk, student.pk),
-            school=world.school,
-            register=register,
-            student=student,
-            code="present",
-        )
-        for student in world.students
-    ]
-
-
 def test_a_master_killed_mid_sync_loses_no_acknowledged_write(
     cluster_buffer, settings, celery_workers
 ):
@@ -113,7 +97,9 @@ def test_a_master_killed_mid_sync_loses_no_acknowledged_write(
         note.title += " (edited)"
         notes[str(note.pk)] = buffered_save(note)
     world = ClassWorld(students=25)
-    marks = buffered_save_many(_marks(world, 1)) + buffered_save_many(_marks(world, 2))
+    marks = buffered_save_many(present_marks(world, period=1)) + buffered_save_many(
+        present_marks(world, period=2)
+    )
     total = len(notes)
     assert buffer_client().model_status(LABEL)["pending"] == 1650
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.db import connection
 
-from apps.attendance.models import AttendanceMark, Register, mark_id
+from apps.attendance.models import AttendanceMark
 from apps.users.tests.factories import ClassWorld
 from apps.writebuffer.services import buffered_save_many
 from apps.writebuffer.sync import sync_all
-from apps.writebuffer.tests.conftest import buffer_is_empty, db_values, make_note, note_values
+from apps.writebuffer.tests.conftest import (
+    buffer_is_empty,
+    db_values,
+    make_note,
+    note_values,
+    present_marks,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,19 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_two_models_sync_at_once_exactly():
     assert not connection.in_atomic_block  # else the run would go model by model
     world = ClassWorld(students=30)
-    register = Register.objects.create(
-        school=world.school, school_class=world.school_class, date=date(2026, 9, 1), period=1
-    )
-    marks = [
-        AttendanceMark(
-            id=mark_id(register.pk, student.pk),
-            school=world.school,
-            register=register,
-            student=student,
-            code="present",
-        )
-        for student in world.students
-    ]
+    marks = present_marks(world)
     buffered_save_many(marks)
     notes = buffered_save_many([make_note(title=f"n{i}") for i in range(25)])
 
@@ -57,21 +49,7 @@ def test_a_run_stopped_by_one_model_still_counts_what_the_others_committed(monke
     from apps.writebuffer.sync import DatabaseUnavailable
 
     world = ClassWorld(students=3)
-    register = Register.objects.create(
-        school=world.school, school_class=world.school_class, date=date(2026, 9, 1), period=1
-    )
-    buffered_save_many(
-        [
-            AttendanceMark(
-                id=mark_id(register.pk, student.pk),
-                school=world.school,
-                register=register,
-                student=student,
-                code="present",
-            )
-            for student in world.students
-        ]
-    )
+    buffered_save_many(present_marks(world))
     buffered_save_many([make_note(title=f"n{i}") for i in range(4)])
     real_upsert = sink.upsert
 
