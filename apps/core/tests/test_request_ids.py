@@ -4,23 +4,26 @@ handlers, and into the Celery tasks it queues (a real worker's JSON log lines)."
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 
 import pytest
-from celery import Celery
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.test import Client, override_settings
 from django.urls import include, path
 from django_guid.context import guid
-from kombu import Connection
 
 from apps.core.tests.pgpair import free_port
 from apps.events import registry
 from apps.events.services import event_publish, events_dispatch
 from apps.events.types import Event, EventType
-from apps.writebuffer.tests.conftest import RedisServer, subprocess_env, wait_for
+from apps.writebuffer.tests.conftest import (  # noqa: F401 - redis_server is a fixture
+    SYNC_TASK,
+    redis_server,
+    send_task,
+    start_serve_worker,
+    wait_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,43 +68,33 @@ def test_an_event_carries_the_request_id_to_its_handler(handled) -> None:
 
 
 @pytest.mark.slow
-def test_a_task_queued_under_a_request_id_logs_under_it(tmp_path) -> None:
-    (tmp_path / "redis").mkdir()
-    broker = RedisServer(tmp_path / "redis", port=free_port(7340, 7399), appendonly=False)
-    broker.start()
+def test_a_task_queued_under_a_request_id_logs_under_it(
+    redis_server,  # noqa: F811 - the imported fixture
+    tmp_path,
+) -> None:
+    broker = redis_server(appendonly=False, port=free_port(7340, 7399))
     # A database that does not answer: the sync task logs a warning (and retries) in the task.
     down = f"postgres://postgres@127.0.0.1:{free_port(7340, 7399)}/nowhere"
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen(
-        ["bash", "scripts/serve.sh", "worker"],
-        cwd=settings.BASE_DIR,
-        env=subprocess_env(
-            CELERY_BROKER_URL=broker.url,
-            CELERY_CONCURRENCY="1",
-            DATABASE_URL=down,
-            LOG_FORMAT="json",
-        ),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    worker = start_serve_worker(
+        log,
+        CELERY_BROKER_URL=broker.url,
+        CELERY_CONCURRENCY="1",
+        DATABASE_URL=down,
+        LOG_FORMAT="json",
     )
     sent = str(uuid.uuid4())
     try:
-        wait_for(lambda: worker.poll() is None and "ready." in log.read_text(), what="the worker")
-        app = Celery("request-id-sender")
         token = guid.set(sent)  # as inside a request
         try:
-            options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-            with Connection(broker.url, transport_options=options) as connection:
-                app.send_task(
-                    "apps.writebuffer.tasks.sync_write_buffer",
-                    kwargs={"trigger": "test:request-id"},
-                    queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                    connection=connection,
-                )
+            send_task(
+                broker.url,
+                SYNC_TASK,
+                queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                trigger="test:request-id",
+            )
         finally:
             guid.reset(token)
-            app.close()
 
         def postponed() -> list[dict]:
             lines = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
@@ -116,4 +109,3 @@ def test_a_task_queued_under_a_request_id_logs_under_it(tmp_path) -> None:
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-        broker.kill()

@@ -190,6 +190,46 @@ def stop_process(process: subprocess.Popen) -> None:
     process.wait(timeout=10)
 
 
+SYNC_TASK = "apps.writebuffer.tasks.sync_write_buffer"
+
+
+def send_task(broker_url: str, name: str, *, queue: str, **kwargs: object) -> None:
+    """Queue task ``name`` on the broker at ``broker_url`` as the web app would."""
+    from celery import Celery
+    from kombu import Connection
+
+    # An explicit connection: Celery prefers a CELERY_BROKER_URL in the environment (as
+    # `make test` exports) over the broker given to the app.
+    app = Celery("wbtest-sender")
+    try:
+        # The project's key prefix too, or the task lands where the workers do not look.
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        with Connection(broker_url, transport_options=options) as connection:
+            app.send_task(name, kwargs=kwargs, queue=queue, connection=connection)
+    finally:
+        app.close()
+
+
+def start_serve_worker(log: Path, **env: str) -> subprocess.Popen:
+    """``scripts/serve.sh worker`` (prefork, as in production) on this test's database and
+    keys (``env`` on top: CELERY_BROKER_URL at least), its output in ``log``; returns once it
+    is ready. The caller stops it."""
+    process = subprocess.Popen(
+        ["bash", "scripts/serve.sh", "worker"],
+        cwd=settings.BASE_DIR,
+        env=subprocess_env(**env),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: process.poll() is None and "ready." in log.read_text(), what="the worker")
+    except BaseException:
+        stop_process(process)
+        raise
+    return process
+
+
 # --- our own redis-server ---------------------------------------------------------------------
 @dataclass
 class RedisServer(RedisProcess):
@@ -265,22 +305,10 @@ class CeleryWorkers:
         wait_for(ready, what="the Celery worker to be ready")
 
     def send_sync(self, trigger: str) -> None:
-        self.send_task("apps.writebuffer.tasks.sync_write_buffer", trigger=trigger)
+        self.send_task(SYNC_TASK, trigger=trigger)
 
     def send_task(self, name: str, **kwargs: object) -> None:
-        from celery import Celery
-        from kombu import Connection
-
-        # An explicit connection: Celery prefers a CELERY_BROKER_URL in the environment (as
-        # `make test` exports) over the broker given to the app.
-        app = Celery("wbtest-sender")
-        try:
-            # The project's key prefix too, or the task lands where the workers do not look.
-            options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-            with Connection(self.broker_url, transport_options=options) as connection:
-                app.send_task(name, kwargs=kwargs, queue=self.queue, connection=connection)
-        finally:
-            app.close()
+        send_task(self.broker_url, name, queue=self.queue, **kwargs)
 
     def stop_all(self) -> None:
         for process in self.processes:

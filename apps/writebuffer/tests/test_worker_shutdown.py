@@ -5,26 +5,25 @@ acknowledged, and the worker exits 0."""
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 
 import pytest
-from celery import Celery
 from django.conf import settings
-from kombu import Connection
 
 from apps.core.tests.pgpair import free_port
 from apps.writebuffer.models import SyncRun
 from apps.writebuffer.services import buffered_save_many
 from apps.writebuffer.sync import PAUSE_AFTER_COMMIT_ENV, PAUSE_SECONDS_ENV
 from apps.writebuffer.tests.conftest import (
+    SYNC_TASK,
     buffer_is_empty,
     db_values,
     dead_letters,
     make_note,
     note_values,
     pending_records,
-    subprocess_env,
+    send_task,
+    start_serve_worker,
     wait_for,
 )
 from apps.writebuffer.tests.sample.models import Note
@@ -40,30 +39,16 @@ def test_sigterm_mid_sync_finishes_the_task_and_exits_0(redis_server, tmp_path):
     assert pending_records() == 100
     marker = tmp_path / "committed"
     log = tmp_path / "worker.log"
-    worker = subprocess.Popen(
-        ["bash", "scripts/serve.sh", "worker"],
-        cwd=settings.BASE_DIR,
-        env=subprocess_env(
-            CELERY_BROKER_URL=broker.url,
-            CELERY_CONCURRENCY="1",
-            **{PAUSE_AFTER_COMMIT_ENV: str(marker), PAUSE_SECONDS_ENV: str(PAUSE_SECONDS)},
-        ),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    worker = start_serve_worker(
+        log,
+        CELERY_BROKER_URL=broker.url,
+        CELERY_CONCURRENCY="1",
+        **{PAUSE_AFTER_COMMIT_ENV: str(marker), PAUSE_SECONDS_ENV: str(PAUSE_SECONDS)},
     )
     try:
-        wait_for(lambda: worker.poll() is None and "ready." in log.read_text(), what="the worker")
-        app = Celery("shutdown-test-sender")
-        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        with Connection(broker.url, transport_options=options) as connection:
-            app.send_task(
-                "apps.writebuffer.tasks.sync_write_buffer",
-                kwargs={"trigger": "test:sigterm"},
-                queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                connection=connection,
-            )
-        app.close()
+        send_task(
+            broker.url, SYNC_TASK, queue=settings.CELERY_TASK_DEFAULT_QUEUE, trigger="test:sigterm"
+        )
         # Committed to PostgreSQL, not yet acknowledged in Redis: the worst moment to stop.
         wait_for(marker.exists, what="the sync to commit its batch")
         assert int(marker.read_text()) != worker.pid  # prefork: a child runs the task
