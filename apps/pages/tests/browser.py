@@ -66,6 +66,12 @@ def log_in(driver: WebDriver, base_url: str, username: str, password: str) -> No
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "form.stack button[type=submit]").click()
+    # The login page has a "main h1" too: wait until the browser has left it, or the check below
+    # may read the old page's heading while it is being replaced (chromedriver then fails with
+    # "Node with given id does not belong to the document", which no wait ignores).
+    WebDriverWait(driver, WAIT_SECONDS).until(
+        lambda d: not d.current_url.startswith(f"{base_url}/accounts/login/")
+    )
     wait_for(driver, "main h1")
 
 
