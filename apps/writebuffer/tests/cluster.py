@@ -10,7 +10,8 @@ imports them::
 test (Django's ``settings`` fixture restores it) and empties this run's keys there first.
 
 Ports: each pytest-xdist worker takes its own block of 12 ports from 7100 (6 client ports, then
-6 cluster-bus ports), so parallel runs on one machine do not collide.
+6 cluster-bus ports), so parallel workers do not collide; when a block is taken (another test run
+on the same machine has its cluster there) the worker takes its next block, 8 blocks further.
 
 ``RedisProcess`` (start, ping until it answers, SIGKILL by PID) and ``wait_for`` serve the
 cluster's nodes here and the single ``redis-server`` of ``conftest.py`` alike.
@@ -44,6 +45,18 @@ NODE_TIMEOUT_MS = 1000
 def _worker_index() -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+
+
+def _free_base_port() -> int:
+    """The first port of this worker's first block whose 12 ports are all free."""
+    for step in range(16):
+        base = BASE_PORT + PORTS_PER_WORKER * (_worker_index() + 8 * step)
+        if all(_port_free(port) for port in range(base, base + PORTS_PER_WORKER)):
+            return base
+    raise AssertionError(
+        f"no free block of {PORTS_PER_WORKER} ports from {BASE_PORT}: stop the clusters left by "
+        "interrupted test runs (redis-server processes with --cluster-enabled) and run again"
+    )
 
 
 def wait_for(predicate: Callable[[], object], *, timeout: float = 60.0, what: str = ""):
@@ -266,9 +279,7 @@ class RedisClusterProcesses:
 @pytest.fixture(scope="module")
 def redis_cluster() -> Iterator[RedisClusterProcesses]:
     directory = Path(tempfile.mkdtemp(prefix="s24-redis-cluster-"))
-    processes = RedisClusterProcesses(
-        directory=directory, base_port=BASE_PORT + PORTS_PER_WORKER * _worker_index()
-    )
+    processes = RedisClusterProcesses(directory=directory, base_port=_free_base_port())
     try:
         processes.start()
         yield processes
