@@ -51,8 +51,27 @@ metrics_dir() {
   find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -type f -delete
 }
 
+# Prometheus finds every http container by DNS and scrapes each by its address, so the Host it
+# sends is that address (Host: 10.0.3.7:8001). With ALLOWED_HOSTS_ADD_OWN_ADDRESSES=true the
+# http role also accepts this machine's own IPv4 addresses as hosts (docker-compose.yml sets it).
+own_addresses() {
+  hostname -I 2>/dev/null | tr ' ' '\n' | grep -E '^[0-9]+(\.[0-9]+){3}$' | paste -sd, - || true
+}
+
+allow_own_addresses() {
+  [ "${ALLOWED_HOSTS_ADD_OWN_ADDRESSES:-false}" = true ] || return 0
+  local own
+  own="$(own_addresses)"
+  if [ -z "${DJANGO_ALLOWED_HOSTS:-}" ] || [ -z "$own" ]; then
+    echo "ALLOWED_HOSTS_ADD_OWN_ADDRESSES: needs DJANGO_ALLOWED_HOSTS and an address from 'hostname -I'; hosts unchanged" >&2
+    return 0
+  fi
+  export DJANGO_ALLOWED_HOSTS="$DJANGO_ALLOWED_HOSTS,$own"
+}
+
 http() {
   metrics_dir
+  allow_own_addresses
   exec "$BIN/gunicorn" schools24.wsgi:application --bind "$1" --workers "$WEB_CONCURRENCY" \
     --config scripts/gunicorn.conf.py \
     --worker-class sync --proxy-protocol v1 --proxy-allow-from "$PROXY_ALLOW_FROM" \

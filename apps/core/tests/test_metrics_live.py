@@ -335,9 +335,11 @@ def test_prometheus_and_grafana_are_wired_in_docker_compose():
     # Prometheus scrapes the http service's port with the token from the compose secret.
     [job] = prometheus["scrape_configs"]
     assert job["metrics_path"] == "/metrics"
-    assert job["static_configs"][0]["targets"] == [
-        "http:" + services["http"]["environment"]["HTTP_BIND"].rsplit(":", 1)[1]
-    ]
+    # Every http replica: Docker's DNS answers the service name with each one's address.
+    [discovery] = job["dns_sd_configs"]
+    assert (discovery["names"], discovery["type"]) == (["http"], "A")
+    assert discovery["port"] == int(services["http"]["environment"]["HTTP_BIND"].rsplit(":", 1)[1])
+    assert services["http"]["environment"]["ALLOWED_HOSTS_ADD_OWN_ADDRESSES"] == "true"
     assert job["authorization"]["credentials_file"] == "/run/secrets/metrics_token"
     assert services["prometheus"]["secrets"] == ["metrics_token"]
     assert compose["secrets"]["metrics_token"] == {"environment": "METRICS_TOKEN"}
