@@ -124,7 +124,7 @@ def production_server(
             _wait_until_serving(process, url, log_path)
             yield url
         finally:
-            _stop(process)
+            stop_server(process)
 
 
 def _wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> None:
@@ -142,7 +142,7 @@ def _wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> 
     raise RuntimeError(f"the web server did not answer /livez/; its log: {log_path.read_text()}")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_server(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:

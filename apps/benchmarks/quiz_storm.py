@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,13 +25,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import connection
 from django.utils import timezone
 
+from apps.benchmarks.http_server import free_port, stop_server
+from apps.core.database import database_url
 from apps.quizzes.models import QuestionType, Quiz
 from apps.quizzes.services.questions import question_create
 from apps.quizzes.services.quizzes import quiz_create, quiz_publish
@@ -143,23 +141,6 @@ def delete_school(storm: StormSchool) -> None:
     storm.school.delete()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url() -> str:
-    """The database this process is connected to (under tests: the test database)."""
-    db = connection.settings_dict
-    credentials = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{credentials}@{host}:{port}/{db['NAME']}"
-
-
 def server_env(*, redis_url: str, port: int, direct: bool) -> dict[str, str]:
     """Production settings for the server processes, pointed at this run's database and Redis."""
     base = redis_url.rsplit("/", 1)[0]
@@ -191,16 +172,6 @@ def server_env(*, redis_url: str, port: int, direct: bool) -> dict[str, str]:
     return env
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-
-
 @contextmanager
 def servers(env: dict[str, str], log_dir: Path) -> Iterator[None]:
     """The web server and a Celery worker, as production runs them, until the block ends."""
@@ -222,7 +193,7 @@ def servers(env: dict[str, str], log_dir: Path) -> Iterator[None]:
         yield
     finally:
         for process in started:
-            _stop(process)
+            stop_server(process)
 
 
 def _wait_until_serving(port: int, processes: list[subprocess.Popen], log_dir: Path) -> None:

@@ -13,7 +13,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import statistics
 import struct
 import subprocess
@@ -25,15 +24,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.benchmarks import workload
+from apps.benchmarks.http_server import free_port
 from apps.dashboards.services import board_device_create
 from apps.events.services import event_publish
 from apps.events.types import Event, EventType
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class BoardSocket:
@@ -102,7 +96,7 @@ class Command(BaseCommand):
         _device, token = board_device_create(
             school_class=school_class, name="bench", created_by=bench.teacher
         )
-        port = options.get("port") or _free_port()
+        port = options.get("port") or free_port()
         server = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("daphne")), "-b", "127.0.0.1", "-p", str(port),
