@@ -35,7 +35,7 @@ from apps.homework.selectors import (
 )
 from apps.homework.services import homework_create, submission_create, submission_grade
 from apps.pages.forms import GradeForm, HomeworkForm, RegisterForm, SubmissionForm
-from apps.pages.selectors import access_child, class_page, class_roster
+from apps.pages.selectors import access_child, class_page, class_roster, subjects_taught
 from apps.users.models import Role, User
 from apps.users.selectors import classes_visible_to
 
@@ -148,8 +148,9 @@ def teach_register(request: HttpRequest, class_id: uuid.UUID) -> HttpResponse:
 @for_roles(*TEACHING_ROLES)
 def teach_homework_new(request: HttpRequest, class_id: uuid.UUID) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    page = class_page(user=user, class_id=class_id)
-    form = HomeworkForm(request.POST or None, request.FILES or None, subjects=page.subjects)
+    school_class = access_class(user=user, school_class_id=class_id)
+    subjects = subjects_taught(user=user, school_class=school_class)
+    form = HomeworkForm(request.POST or None, request.FILES or None, subjects=subjects)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -171,7 +172,11 @@ def teach_homework_new(request: HttpRequest, class_id: uuid.UUID) -> HttpRespons
         else:
             messages.success(request, _("Homework set: %(title)s") % {"title": homework.title})
             return redirect("pages:teach-class", class_id=class_id)
-    return render(request, "pages/teach_homework_new.html", {"page": page, "form": form})
+    return render(
+        request,
+        "pages/teach_homework_new.html",
+        {"school_class": school_class, "subjects": subjects, "form": form},
+    )
 
 
 @for_roles(*TEACHING_ROLES)
