@@ -104,7 +104,7 @@ class DashboardConsumer(LiveConsumer):
         self.dependencies = set(scope.dependencies)
         # Join before reading, so a change made while the state is built is not missed.
         await self.join_and_accept(scope.groups())
-        dashboard = await database_sync_to_async(dashboard_get)(user=user)
+        dashboard = await database_sync_to_async(dashboard_get)(user=user, scope=scope)
         await self.send_message("dashboard", dashboard)
 
     async def on_event(self, event: dict[str, Any]) -> None:

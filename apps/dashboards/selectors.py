@@ -148,19 +148,20 @@ def dashboard_cache_key(user: User) -> str:
     return f"dashboard:{user.pk}"
 
 
-def dashboard_get(*, user: User) -> dict[str, Any]:
-    """The caller's dashboard, cache-first."""
+def dashboard_get(*, user: User, scope: DashboardScope | None = None) -> dict[str, Any]:
+    """The caller's dashboard, cache-first; ``scope`` is the caller's ``dashboard_scope`` when
+    already at hand (it is only needed to build a copy)."""
     cache = caches["default"]
     try:
         cached = cache.get(dashboard_cache_key(user))
         if cached is not None and versions_read(cached["dependencies"]) == cached["versions"]:
             return cached["data"]
-        scope = dashboard_scope(user=user)
+        scope = scope or dashboard_scope(user=user)
         # Read before building: a write landing while we build makes this copy stale at once.
         versions = versions_read(scope.dependencies)
     except RedisError as exc:
         logger.warning("dashboard cache unavailable (%s); building without it", exc)
-        return dashboard_build(scope=dashboard_scope(user=user))
+        return dashboard_build(scope=scope or dashboard_scope(user=user))
     data = dashboard_build(scope=scope)
     try:
         cache.set(
