@@ -3,5 +3,9 @@
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 
 
-class CachedJWTScheme(SimpleJWTScheme):
-    target_class = "apps.users.user_cache.CachedJWTAuthentication"
+class RevocableJWTScheme(SimpleJWTScheme):
+    """The bearer scheme for the authentication class of ``REST_FRAMEWORK`` (an exact match:
+    drf-spectacular does not match subclasses)."""
+
+    target_class = "apps.users.tokens.RevocableJWTAuthentication"
+    name = "jwtAuth"

@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.utils.crypto import salted_hmac
-from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework import exceptions
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenBackendError, TokenError
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
@@ -127,10 +126,3 @@ class RotatingRefreshSerializer(TokenRefreshSerializer):
                 "This token has been revoked; log in again.", code="token_revoked"
             )
         return super().validate(attrs)
-
-
-class RevocableJWTScheme(SimpleJWTScheme):
-    """The OpenAPI schema's bearer scheme for this authentication class."""
-
-    target_class = "apps.users.tokens.RevocableJWTAuthentication"
-    name = "jwtAuth"
