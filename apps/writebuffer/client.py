@@ -482,12 +482,15 @@ class WriteBufferClient(DefaultClient):
 
     def node_infos(self, *sections: str) -> dict[str, dict[str, Any]]:
         """INFO sections of every node (replicas too: a replica is promoted on failover, so it
-        must be as durable as its master), by node name."""
+        must be as durable as its master), by node name; one round trip per node."""
         infos = {}
         with cluster.refreshing(self.redis):
             for name, node in cluster.all_nodes(self.redis):
-                merged: dict[str, Any] = {}
+                pipe = node.pipeline(transaction=False)
                 for section in sections:
-                    merged.update(node.info(section))
+                    pipe.info(section)
+                merged: dict[str, Any] = {}
+                for info in pipe.execute():
+                    merged.update(info)
                 infos[name] = merged
         return infos
