@@ -47,6 +47,8 @@ from apps.writebuffer.lua import ACK, APPEND, DEAD_LETTER, DEAD_RETRY, FORGET_ID
 # A stream range as the buffer's connections return it: they never decode responses, which
 # redis-py's annotations cannot express (they say ``bytes | str`` for every reply).
 StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
+# XREADGROUP's reply, undecoded the same way: [(stream, entries)].
+StreamRead = list[tuple[bytes, StreamEntries]]
 
 
 class WriteBufferClient(DefaultClient):
@@ -292,7 +294,7 @@ class WriteBufferClient(DefaultClient):
 
     def read_new(self, label: str, consumer: str, count: int) -> list[Entry]:
         response = cast(
-            list[tuple[bytes, StreamEntries]],
+            StreamRead,
             self.redis.xreadgroup(
                 keys.SYNC_GROUP, consumer, {keys.log_key(label): ">"}, count=count
             ),
