@@ -68,13 +68,17 @@ def class_attendance(*, school_class: SchoolClass, today: date) -> dict[str, Any
 
 @section("attendance", scope=SCHOOL)
 def school_attendance(*, school: School, today: date) -> dict[str, Any]:
-    today_registers = list(Register.objects.filter(school=school, date=today))
+    # Today is the window's last day: its registers and marks are read once, with the window's.
+    window_registers = list(Register.objects.filter(school=school, date__range=_window(today)))
+    window_marks = _marks(window_registers)
+    today_registers = [r for r in window_registers if r.date == today]
+    today_ids = {r.pk for r in today_registers}
+    today_marks = [mark for mark in window_marks if mark.register_id in today_ids]
     marked = {r.school_class_id for r in today_registers if r.last_marked_at is not None}
     classes = SchoolClass.objects.filter(school=school).count()
-    window_registers = list(Register.objects.filter(school=school, date__range=_window(today)))
     return {
-        "today": _summary(_marks(today_registers), len(today_registers)),
-        "last_30_days": _summary(_marks(window_registers), len(window_registers)),
+        "today": _summary(today_marks, len(today_registers)),
+        "last_30_days": _summary(window_marks, len(window_registers)),
         "classes": classes,
         "registers_missing_today": classes - len(marked),
     }
