@@ -21,16 +21,12 @@ from apps.attendance.models import (
     AttendanceMarkChange,
     Register,
 )
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, not_found
 from apps.users.models import Role, SchoolClass, User
 from apps.users.selectors import classes_visible_to, students_visible_to
 from apps.writebuffer.selectors import list_with_pending
 
 MAX_RANGE_DAYS = 366
-
-
-def not_found(what: str) -> ApplicationError:
-    return ApplicationError(f"{what} not found.", code="not_found", status_code=404)
 
 
 def check_range(*, date_from: date, date_to: date) -> None:

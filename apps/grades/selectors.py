@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from apps.attendance.models import ATTENDED_CODES, AttendanceCode
 from apps.attendance.selectors import student_daily_summary
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, not_found
 from apps.grades.models import (
     Assessment,
     AssessmentKind,
@@ -44,10 +44,6 @@ from apps.users.selectors import classes_visible_to, students_visible_to, teache
 from apps.writebuffer.selectors import list_with_pending
 
 TWO_PLACES = Decimal("0.01")
-
-
-def not_found(what: str) -> ApplicationError:
-    return ApplicationError(f"{what} not found.", code="not_found", status_code=404)
 
 
 def _is_admin(user: User) -> bool:
