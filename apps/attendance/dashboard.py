@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from apps.attendance.models import ATTENDED_CODES, AttendanceCode, AttendanceMark, Register
+from apps.attendance.selectors import marks_of_registers
 from apps.dashboards.registry import BOARD, CLASS, SCHOOL, STUDENT, section
 from apps.events.types import EventType
 from apps.users.models import School, SchoolClass, User
-from apps.writebuffer.selectors import list_with_pending
 
 RATE_DAYS = 30
 
@@ -28,18 +29,8 @@ def _summary(marks: list[AttendanceMark], registers: int) -> dict[str, Any]:
     }
 
 
-def _marks(registers: list[Register], **match: Any) -> list[AttendanceMark]:
-    register_ids = {register.pk for register in registers}
-    student_id = match.get("student_id")
-    return list_with_pending(
-        AttendanceMark.objects.filter(register_id__in=register_ids, **match),
-        partitions=register_ids,
-        visible=lambda mark: (
-            mark.register_id in register_ids
-            and (student_id is None or mark.student_id == student_id)
-        ),
-        match=match or None,
-    )
+def _marks(registers: list[Register], student_id: uuid.UUID | None = None) -> list[AttendanceMark]:
+    return marks_of_registers({register.pk for register in registers}, student_id=student_id)
 
 
 def _window(today: date) -> tuple[date, date]:
