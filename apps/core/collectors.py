@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from prometheus_client import Counter
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from redis.cluster import RedisCluster
 
 from apps.writebuffer.cluster import cluster_client, is_cluster_url, primaries
 
@@ -118,23 +119,26 @@ def _redis_location(alias: str) -> str:
 _SUMMED = ("used_memory", "maxmemory", "evicted_keys", "keyspace_hits", "keyspace_misses")
 
 
-def _redis_info(url: str) -> tuple[dict, dict]:
-    """INFO memory and stats of the Redis at ``url``; of a Redis Cluster, its masters' figures
-    added up (the memory and the lookups of the whole buffer)."""
-    if not is_cluster_url(url):
-        pipe = _redis_client(url).pipeline(transaction=False)
+def _redis_info(url: str) -> dict[str, float]:
+    """INFO memory and stats figures of the Redis at ``url`` (one round trip per server); of a
+    Redis Cluster, its masters' figures added up (the memory and the lookups of the whole
+    buffer)."""
+    if is_cluster_url(url):
+        # The process's shared cluster client (the buffer alias's, if it made it first).
+        options = settings.CACHES["writebuffer"].get("OPTIONS", {})
+        client: redis.Redis | RedisCluster = cluster_client(url, options)
+    else:
+        client = _redis_client(url)
+    totals = dict.fromkeys(_SUMMED, 0.0)
+    for _name, node in primaries(client):
+        pipe = node.pipeline(transaction=False)
         pipe.info("memory")
         pipe.info("stats")
         memory, stats = pipe.execute()
-        return memory, stats
-    # The process's shared cluster client (the buffer alias's, if it made it first).
-    client = cluster_client(url, settings.CACHES["writebuffer"].get("OPTIONS", {}))
-    totals = dict.fromkeys(_SUMMED, 0.0)
-    for _name, node in primaries(client):
-        info = {**node.info("memory"), **node.info("stats")}
+        info = {**memory, **stats}
         for key in _SUMMED:
             totals[key] += float(info.get(key, 0))
-    return totals, totals
+    return totals
 
 
 class RedisCollector:
@@ -170,16 +174,16 @@ class RedisCollector:
         )
         for role, alias in REDIS_ROLES.items():
             try:
-                memory, stats = _redis_info(_redis_location(alias))
+                info = _redis_info(_redis_location(alias))
             except Exception:  # noqa: BLE001 - a scrape must not fail because Redis is down
                 up.add_metric([role], 0)
                 continue
             up.add_metric([role], 1)
-            used.add_metric([role], float(memory["used_memory"]))
-            limit.add_metric([role], float(memory.get("maxmemory", 0)))
-            evicted.add_metric([role], float(stats["evicted_keys"]))
-            hits.add_metric([role], float(stats["keyspace_hits"]))
-            misses.add_metric([role], float(stats["keyspace_misses"]))
+            used.add_metric([role], info["used_memory"])
+            limit.add_metric([role], info["maxmemory"])
+            evicted.add_metric([role], info["evicted_keys"])
+            hits.add_metric([role], info["keyspace_hits"])
+            misses.add_metric([role], info["keyspace_misses"])
         yield from (up, used, limit, evicted, hits, misses)
 
 

@@ -143,11 +143,7 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > settings.REQUEST_MAX_BODY_BYTES:
+        if _declared_length(request) > settings.REQUEST_MAX_BODY_BYTES:
             return body_too_large_response()
         return self.get_response(request)
 

@@ -168,10 +168,6 @@ def unpin() -> None:
     _pinned.set(False)
 
 
-def is_pinned() -> bool:
-    return _pinned.get()
-
-
 @contextmanager
 def primary_scope() -> Iterator[None]:
     """A fresh, unpinned scope (a request or a task); the pin does not outlive it."""

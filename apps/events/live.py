@@ -31,6 +31,7 @@ from redis.exceptions import ResponseError
 
 from apps.events.groups import groups_for
 from apps.events.types import Event
+from apps.writebuffer.client import StreamRead
 from apps.writebuffer.cluster import async_cluster_client, is_cluster_url
 
 logger = logging.getLogger(__name__)
@@ -94,7 +95,7 @@ async def _relay() -> None:
                 await _ensure_group(client, key)
                 # Replies are not decoded: [[stream, [(entry id, {field: value})]]].
                 reply = cast(
-                    list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]],
+                    StreamRead,
                     await client.xreadgroup(
                         LIVE_GROUP, consumer, {key: ">"}, count=200, block=BLOCK_MS, noack=True
                     ),

@@ -36,6 +36,7 @@ from apps.events.models import FailedEvent, OutboxEvent
 from apps.events.origin import current_origin
 from apps.events.registry import Registration, listeners, registrations
 from apps.events.types import Event
+from apps.writebuffer.client import StreamRead
 from apps.writebuffer.connection import key_prefix, redis_client
 
 logger = logging.getLogger(__name__)
@@ -193,7 +194,7 @@ def _dispatch_one(client: Redis, reg: Registration, conf: dict[str, Any], deadli
     while time.monotonic() < deadline:
         # The connection does not decode replies: [(stream, [(id, {field: value})])].
         reply = cast(
-            list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]],
+            StreamRead,
             client.xreadgroup(reg.name, consumer, {stream_key(): ">"}, count=conf["BATCH_SIZE"]),
         )
         entries = reply[0][1] if reply else []

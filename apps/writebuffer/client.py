@@ -47,6 +47,8 @@ from apps.writebuffer.lua import ACK, APPEND, DEAD_LETTER, DEAD_RETRY, FORGET_ID
 # A stream range as the buffer's connections return it: they never decode responses, which
 # redis-py's annotations cannot express (they say ``bytes | str`` for every reply).
 StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
+# XREADGROUP's reply, undecoded the same way: [(stream, entries)].
+StreamRead = list[tuple[bytes, StreamEntries]]
 
 
 class WriteBufferClient(DefaultClient):
@@ -292,7 +294,7 @@ class WriteBufferClient(DefaultClient):
 
     def read_new(self, label: str, consumer: str, count: int) -> list[Entry]:
         response = cast(
-            list[tuple[bytes, StreamEntries]],
+            StreamRead,
             self.redis.xreadgroup(
                 keys.SYNC_GROUP, consumer, {keys.log_key(label): ">"}, count=count
             ),
@@ -482,12 +484,15 @@ class WriteBufferClient(DefaultClient):
 
     def node_infos(self, *sections: str) -> dict[str, dict[str, Any]]:
         """INFO sections of every node (replicas too: a replica is promoted on failover, so it
-        must be as durable as its master), by node name."""
+        must be as durable as its master), by node name; one round trip per node."""
         infos = {}
         with cluster.refreshing(self.redis):
             for name, node in cluster.all_nodes(self.redis):
-                merged: dict[str, Any] = {}
+                pipe = node.pipeline(transaction=False)
                 for section in sections:
-                    merged.update(node.info(section))
+                    pipe.info(section)
+                merged: dict[str, Any] = {}
+                for info in pipe.execute():
+                    merged.update(info)
                 infos[name] = merged
         return infos
