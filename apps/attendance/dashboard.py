@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from apps.attendance.models import ATTENDED_CODES, AttendanceCode, AttendanceMark, Register
+from apps.attendance.selectors import marks_of_registers
 from apps.dashboards.registry import BOARD, CLASS, SCHOOL, STUDENT, section
 from apps.events.types import EventType
 from apps.users.models import School, SchoolClass, User
-from apps.writebuffer.selectors import list_with_pending
 
 RATE_DAYS = 30
 
@@ -28,18 +29,8 @@ def _summary(marks: list[AttendanceMark], registers: int) -> dict[str, Any]:
     }
 
 
-def _marks(registers: list[Register], **match: Any) -> list[AttendanceMark]:
-    register_ids = {register.pk for register in registers}
-    student_id = match.get("student_id")
-    return list_with_pending(
-        AttendanceMark.objects.filter(register_id__in=register_ids, **match),
-        partitions=register_ids,
-        visible=lambda mark: (
-            mark.register_id in register_ids
-            and (student_id is None or mark.student_id == student_id)
-        ),
-        match=match or None,
-    )
+def _marks(registers: list[Register], student_id: uuid.UUID | None = None) -> list[AttendanceMark]:
+    return marks_of_registers({register.pk for register in registers}, student_id=student_id)
 
 
 def _window(today: date) -> tuple[date, date]:
@@ -68,13 +59,17 @@ def class_attendance(*, school_class: SchoolClass, today: date) -> dict[str, Any
 
 @section("attendance", scope=SCHOOL)
 def school_attendance(*, school: School, today: date) -> dict[str, Any]:
-    today_registers = list(Register.objects.filter(school=school, date=today))
+    # Today is the window's last day: its registers and marks are read once, with the window's.
+    window_registers = list(Register.objects.filter(school=school, date__range=_window(today)))
+    window_marks = _marks(window_registers)
+    today_registers = [r for r in window_registers if r.date == today]
+    today_ids = {r.pk for r in today_registers}
+    today_marks = [mark for mark in window_marks if mark.register_id in today_ids]
     marked = {r.school_class_id for r in today_registers if r.last_marked_at is not None}
     classes = SchoolClass.objects.filter(school=school).count()
-    window_registers = list(Register.objects.filter(school=school, date__range=_window(today)))
     return {
-        "today": _summary(_marks(today_registers), len(today_registers)),
-        "last_30_days": _summary(_marks(window_registers), len(window_registers)),
+        "today": _summary(today_marks, len(today_registers)),
+        "last_30_days": _summary(window_marks, len(window_registers)),
         "classes": classes,
         "registers_missing_today": classes - len(marked),
     }

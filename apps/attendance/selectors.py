@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,16 +22,12 @@ from apps.attendance.models import (
     AttendanceMarkChange,
     Register,
 )
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, not_found
 from apps.users.models import Role, SchoolClass, User
 from apps.users.selectors import classes_visible_to, students_visible_to
 from apps.writebuffer.selectors import list_with_pending
 
 MAX_RANGE_DAYS = 366
-
-
-def not_found(what: str) -> ApplicationError:
-    return ApplicationError(f"{what} not found.", code="not_found", status_code=404)
 
 
 def check_range(*, date_from: date, date_to: date) -> None:
@@ -164,18 +161,19 @@ def access_class(*, user: User, school_class_id: uuid.UUID) -> SchoolClass:
     return school_class
 
 
-def _marks_of_registers(
-    registers: dict[uuid.UUID, Register], *, student_id: uuid.UUID | None = None
+def marks_of_registers(
+    register_ids: Collection[uuid.UUID], *, student_id: uuid.UUID | None = None
 ) -> list[AttendanceMark]:
-    rows = AttendanceMark.objects.filter(register_id__in=list(registers))
-    if student_id is not None:
-        rows = rows.filter(student_id=student_id)
+    """The marks (pending ones included) of the given registers, or of one student on them."""
+    match = {"student_id": student_id} if student_id is not None else None
     return list_with_pending(
-        rows,
-        partitions=list(registers),
+        AttendanceMark.objects.filter(register_id__in=list(register_ids), **(match or {})),
+        partitions=list(register_ids),
         visible=lambda mark: (
-            mark.register_id in registers and (student_id is None or mark.student_id == student_id)
+            mark.register_id in register_ids
+            and (student_id is None or mark.student_id == student_id)
         ),
+        match=match,
     )
 
 
@@ -197,7 +195,7 @@ def student_daily_summary(*, student: User, date_from: date, date_to: date) -> l
         )
     }
     by_day: dict[date, list[tuple[Register, AttendanceMark]]] = defaultdict(list)
-    for mark in _marks_of_registers(registers, student_id=student.pk):
+    for mark in marks_of_registers(registers, student_id=student.pk):
         register = registers[mark.register_id]
         by_day[register.date].append((register, mark))
     days = []
@@ -251,7 +249,7 @@ def class_attendance_rate(
             school_class=school_class, date__range=(date_from, date_to)
         )
     }
-    marks = _marks_of_registers(registers)
+    marks = marks_of_registers(registers)
     counts = Counter(mark.code for mark in marks)
     per_student: dict[uuid.UUID, Counter] = defaultdict(Counter)
     for mark in marks:

@@ -4,10 +4,8 @@ year's holidays still ahead (past days already have registers, so none is made a
 from __future__ import annotations
 
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
+from apps.attendance.services import school_today
 from apps.calendar.models import AcademicYear, Holiday, SchoolWeek
 
 
@@ -20,7 +18,7 @@ def seed(context, *, progress: bool) -> None:
         defaults={"starts_on": date(first, 6, 1), "ends_on": date(first + 1, 5, 31)},
     )
     SchoolWeek.objects.get_or_create(school=school)
-    today = timezone.localdate(timezone=ZoneInfo(school.timezone))
+    today = school_today(school)
     holidays = [
         ("Autumn half-term", date(first, 10, 26), date(first, 10, 30)),
         ("Winter break", date(first, 12, 21), date(first + 1, 1, 1)),

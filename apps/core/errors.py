@@ -38,6 +38,11 @@ class ApplicationError(Exception):
         self.fields = fields or {}
 
 
+def not_found(what: str) -> ApplicationError:
+    """The 404 a selector raises for a row that is missing or not the caller's to see."""
+    return ApplicationError(f"{what} not found.", code="not_found", status_code=404)
+
+
 logger = logging.getLogger(__name__)
 
 # Seconds a client is asked to wait before retrying while a backing service is away.

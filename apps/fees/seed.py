@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from tqdm import tqdm
 
+from apps.attendance.services import school_today
 from apps.fees.models import (
     DiscountRule,
     FeeHead,
@@ -25,7 +26,7 @@ from apps.fees.models import (
     LateFineRule,
     Payment,
 )
-from apps.fees.services.invoices import school_today, structure_apply
+from apps.fees.services.invoices import structure_apply
 from apps.fees.services.payments import payment_record
 from apps.users.demo import ACADEMIC_YEAR
 from apps.users.models import User

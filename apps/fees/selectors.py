@@ -17,16 +17,12 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, not_found
 from apps.core.replicas import lag_tolerant
 from apps.fees.models import Invoice, InvoiceLine, InvoiceStatus, Payment, PaymentStatus, Refund
 from apps.fees.money import ZERO, round_money
 from apps.fees.services.invoices import fee_settings_for
 from apps.users.models import Role, School, User
-
-
-def not_found(what: str) -> ApplicationError:
-    return ApplicationError(f"{what} not found.", code="not_found", status_code=404)
 
 
 def is_fee_staff(user: User) -> bool:

@@ -14,7 +14,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, not_found
 from apps.core.permissions import TEACHING_ROLES
 from apps.core.serializers import NamedSerializer, PersonSerializer, paginated
 from apps.grades.models import AssessmentKind, Term
@@ -247,14 +247,14 @@ class GradebookApi(GenericAPIView):
             .first()
         )
         if school_class is None:
-            raise ApplicationError("Class not found.", code="not_found", status_code=404)
+            raise not_found("Class")
         subject = Subject.objects.filter(
             school_id=school_class.school_id, pk=filters.validated_data["subject"]
         ).first()
         if subject is None or not sees_subject_marks(
             user=request.user, school_class=school_class, subject_id=subject.pk
         ):
-            raise ApplicationError("Subject not found.", code="not_found", status_code=404)
+            raise not_found("Subject")
         term = None
         if "term" in filters.validated_data:
             term = access_term(

@@ -6,15 +6,14 @@ import io
 import logging
 from decimal import Decimal
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
-from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Image, PageBreak, Paragraph, Spacer, Table, TableStyle
 
+from apps.attendance.services import school_today
 from apps.core.pdf import render_pdf, table_style
 from apps.grades.selectors import ReportCard
 
@@ -49,7 +48,7 @@ def _logo(card: ReportCard) -> list:
 
 def _story(card: ReportCard, styles) -> list:
     student_name = _person(card.student)
-    issued_on = timezone.localdate(timezone=ZoneInfo(card.school.timezone))
+    issued_on = school_today(card.school)
     classes = ", ".join(str(school_class) for school_class in card.classes) or "-"
     story = [
         *_logo(card),

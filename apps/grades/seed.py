@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.utils import timezone
 from tqdm import tqdm
 
+from apps.attendance.services import school_today
 from apps.grades.models import (
     Assessment,
     AssessmentKind,
@@ -39,7 +38,7 @@ ASSESSMENTS = [
 
 
 def seed(context, *, progress: bool) -> None:
-    today = timezone.localdate(timezone=ZoneInfo(context.school.timezone))
+    today = school_today(context.school)
     rng = context.rng
     with transaction.atomic():
         term, _ = Term.objects.get_or_create(

@@ -12,14 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
-from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
-from django.utils import timezone
 
 from apps.attendance.models import ATTENDED_CODES, AttendanceCode
 from apps.attendance.selectors import student_daily_summary
-from apps.core.errors import ApplicationError
+from apps.attendance.services import school_today
+from apps.core.errors import ApplicationError, not_found
 from apps.grades.models import (
     Assessment,
     AssessmentKind,
@@ -46,10 +45,6 @@ from apps.writebuffer.selectors import list_with_pending
 TWO_PLACES = Decimal("0.01")
 
 
-def not_found(what: str) -> ApplicationError:
-    return ApplicationError(f"{what} not found.", code="not_found", status_code=404)
-
-
 def _is_admin(user: User) -> bool:
     return user.is_superuser or user.role == Role.SCHOOL_ADMIN
 
@@ -71,7 +66,7 @@ def access_term(*, user: User, term_id: uuid.UUID, school_id: uuid.UUID | None =
 
 def current_term(*, school: School) -> Term | None:
     """The term that contains today, else the latest one that has started."""
-    today = timezone.localdate(timezone=ZoneInfo(school.timezone))
+    today = school_today(school)
     terms = Term.objects.filter(school=school, starts_on__lte=today).order_by("-starts_on")
     return terms.filter(ends_on__gte=today).first() or terms.first()
 

@@ -15,7 +15,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from apps.core.errors import ApplicationError
+from apps.core.errors import not_found
 from apps.core.permissions import TEACHING_ROLES, roles
 from apps.core.serializers import NamedSerializer, PersonSerializer, paginated
 from apps.homework.models import (
@@ -374,7 +374,7 @@ class SubmissionFileDownloadApi(GenericAPIView):
             user=request.user, homework=homework, submission_id=submission_id
         )
         if index >= len(submission.files):
-            raise ApplicationError("File not found.", code="not_found", status_code=404)
+            raise not_found("File")
         file = submission.files[index]
         return FileResponse(
             default_storage.open(file["path"], "rb"),

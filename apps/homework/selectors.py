@@ -14,15 +14,11 @@ from datetime import date
 from django.db.models import QuerySet, prefetch_related_objects
 
 from apps.core.cachefirst import cache_first, invalidate
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, not_found
 from apps.homework.models import Extension, Homework, HomeworkAttachment, Submission
 from apps.users.models import GuardianLink, Role, SchoolClass, Subject, User
 from apps.users.selectors import classes_visible_to, enrolled_class_ids, teaches
 from apps.writebuffer.selectors import get_with_pending, list_with_pending, pending_partition_of
-
-
-def not_found(what: str) -> ApplicationError:
-    return ApplicationError(f"{what} not found.", code="not_found", status_code=404)
 
 
 def homework_visible_to(user: User) -> QuerySet[Homework]:

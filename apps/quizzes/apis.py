@@ -20,7 +20,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, not_found
 from apps.core.permissions import TEACHING_ROLES, roles
 from apps.core.serializers import NamedSerializer, paginated
 from apps.quizzes.models import (
@@ -420,7 +420,7 @@ class AttemptSubmitApi(GenericAPIView):
     def post(self, request, attempt_id):
         attempt = access_attempt(user=request.user, attempt_id=attempt_id)
         if attempt.student_id != request.user.pk:
-            raise ApplicationError("Attempt not found.", code="not_found", status_code=404)
+            raise not_found("Attempt")
         attempt = attempt_finish(attempt=attempt, finished_by="student")
         return Response(attempt_data(request.user, attempt))
 
@@ -555,7 +555,7 @@ class LeaderboardApi(GenericAPIView):
         filters.is_valid(raise_exception=True)
         class_id = request.query_params.get("class") or None
         if class_id is not None and class_id not in {str(c.pk) for c in quiz.classes.all()}:
-            raise ApplicationError("Class not found.", code="not_found", status_code=404)
+            raise not_found("Class")
         if not can_manage_quiz(user=request.user, quiz=quiz):
             snapshot = quiz_snapshot(quiz.pk)
             if not review_allows(snapshot=snapshot, when=quiz.review_marks, now=timezone.now()):

@@ -16,17 +16,13 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, not_found
 from apps.quizzes import leaderboard
 from apps.quizzes.models import Answer, Attempt, AttemptStatus, Question, Quiz, QuizStatus
 from apps.quizzes.snapshots import QuizSnapshot, attempt_cached, quiz_snapshot
 from apps.users.models import Enrolment, GuardianLink, Role, User
 from apps.users.selectors import classes_visible_to
 from apps.writebuffer.selectors import get_with_pending, list_with_pending
-
-
-def not_found(what: str) -> ApplicationError:
-    return ApplicationError(f"{what} not found.", code="not_found", status_code=404)
 
 
 def is_school_staff(user: User) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from apps.core.cachefirst import cache_first, invalidate
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, not_found
 from apps.core.replicas import lag_tolerant
 from apps.users.models import (
     Enrolment,
@@ -105,10 +105,6 @@ def teaches(*, teacher: User, school_class_id, subject_id=None) -> bool:
 
 
 # --- The directory: classes, class lists, subjects, the caller's own classes and children ---
-
-
-def not_found(what: str) -> ApplicationError:
-    return ApplicationError(f"{what} not found.", code="not_found", status_code=404)
 
 
 def class_list(*, user: User) -> QuerySet[SchoolClass]:

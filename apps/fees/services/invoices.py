@@ -12,12 +12,12 @@ import datetime
 import uuid
 from collections.abc import Iterable
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.db.models import ExpressionWrapper, F, QuerySet, Sum
 from django.utils import timezone
 
+from apps.attendance.services import school_today
 from apps.core.errors import ApplicationError
 from apps.fees import notify
 from apps.fees.models import (
@@ -41,10 +41,6 @@ def fee_settings_for(school_id: uuid.UUID) -> FeeSettings:
     """A school's fee settings; a school that never set them gets the defaults."""
     settings = FeeSettings.objects.filter(school_id=school_id).first()
     return settings or FeeSettings(school_id=school_id)
-
-
-def school_today(school: School) -> datetime.date:
-    return timezone.localdate(timezone=ZoneInfo(school.timezone))
 
 
 def open_balance_expression() -> ExpressionWrapper:

@@ -6,9 +6,10 @@ import datetime
 
 from django.db import IntegrityError, transaction
 
+from apps.attendance.services import school_today
 from apps.fees import notify
 from apps.fees.models import Invoice, InvoiceStatus, ReminderSent
-from apps.fees.services.invoices import fee_settings_for, open_balance_expression, school_today
+from apps.fees.services.invoices import fee_settings_for, open_balance_expression
 from apps.users.models import School, User
 
 
