@@ -8,6 +8,8 @@ from rest_framework.test import APIClient
 
 from apps.users.tests.factories import ClassWorld
 
+pytest_plugins = ["apps.core.tests.hang_guard"]
+
 
 def _delete_prefixed(alias: str, pattern: str) -> None:
     client = get_redis_connection(alias)

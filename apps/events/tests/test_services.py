@@ -137,6 +137,30 @@ async def _relay_sends_live_hints() -> None:
         relay.cancel()
 
 
+def test_a_cancelled_relay_always_ends():
+    """A relay cancelled at any moment of its start ends (redis-py loses some of these
+    cancellations; a relay that went on would hang the event loop that owns it for ever)."""
+    assert async_to_sync(_cancel_relays)(200) == {"cancelled": 200}
+
+
+async def _cancel_relays(times: int) -> dict[str, int]:
+    from apps.events.live import _relay
+
+    outcomes: dict[str, int] = {}
+    for attempt in range(times):
+        relay = asyncio.get_running_loop().create_task(_relay())
+        await asyncio.sleep(attempt % 20 / 1000)  # 0 to 19 ms: connecting, creating the group
+        relay.cancel()
+        done, _ = await asyncio.wait({relay}, timeout=2)
+        if not done:
+            outcome = "still running"
+            relay.cancel()
+        else:
+            outcome = "cancelled" if relay.cancelled() else f"ended: {relay.exception()!r}"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
