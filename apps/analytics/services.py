@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from apps.analytics.models import ActivityEntry, EarlyWarning, WarningKind, WarningRule
 from apps.attendance.selectors import student_daily_summary
+from apps.attendance.services import school_today
 from apps.events.services import event_publish
 from apps.events.types import Event, EventType
 from apps.grades.models import Assessment
@@ -165,7 +166,7 @@ def warnings_evaluate(*, student: User, kinds: set[str] | None = None) -> list[E
     rules = WarningRule.objects.filter(school_id=student.school_id, enabled=True)
     if kinds is not None:
         rules = rules.filter(kind__in=kinds)
-    today = timezone.localdate()
+    today = school_today(student.school)
     raised: list[EarlyWarning] = []
     for rule in rules:
         since = today - timedelta(days=rule.window_days)

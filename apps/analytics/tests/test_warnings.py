@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.analytics.models import EarlyWarning, WarningKind, WarningRule
 from apps.attendance.services import school_today
@@ -104,3 +105,26 @@ def test_crossing_the_absence_threshold_raises_a_warning_for_the_teacher(
         c for c in dashboard["classes"] if c["class"]["id"] == str(world.school_class.pk)
     ]
     assert class_view["sections"]["early_warnings"] == []
+
+
+def test_the_window_ends_on_the_schools_today_not_the_servers(world, client_for, monkeypatch):
+    """A school east of the server is on tomorrow already: its today's absence counts."""
+    world.school.timezone = "Pacific/Kiritimati"  # UTC+14
+    world.school.save(update_fields=["timezone"])
+    wednesday = timezone.now().date() - timedelta(days=(timezone.now().weekday() - 2) % 7)
+    server_now = datetime.combine(wednesday, time(20), tzinfo=UTC)  # Thursday 10:00 there
+    monkeypatch.setattr(timezone, "now", lambda: server_now)
+    thursday = wednesday + timedelta(days=1)
+    assert school_today(world.school) == thursday
+    WarningRule.objects.create(
+        school=world.school, kind=WarningKind.ABSENCES, threshold=Decimal(2), window_days=30
+    )
+    teacher = client_for(world.teacher)
+
+    take(teacher, world, wednesday, "absent")
+    take(teacher, world, thursday, "absent")
+    events_dispatch(budget_seconds=5)
+
+    warning = EarlyWarning.objects.get()
+    assert (warning.student_id, warning.value) == (world.student.pk, Decimal(2))
+    assert warning.reason == "2 day(s) absent and 0 late in the last 30 days"
