@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -121,25 +121,32 @@ def production_server(
             )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_serving(process, url, log_path)
+            wait_until_serving(url, [process], lambda: log_path.read_text()[-3000:])
             yield url
         finally:
             stop_server(process)
 
 
-def _wait_until_serving(process: subprocess.Popen, url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + 90
+def wait_until_serving(
+    url: str, processes: list[subprocess.Popen], logs: Callable[[], str], seconds: float = 90
+) -> None:
+    """Return once Django answers ``/livez/`` with 200 at ``url``.
+
+    Any other answer is not enough: while gunicorn is still starting, the router in front of it
+    answers 503 itself, and load sent then would meet those 503s.
+    """
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the web server exited; its log: {log_path.read_text()[-3000:]}")
+        if any(process.poll() is not None for process in processes):
+            raise RuntimeError(f"a server process exited early; its log:\n{logs()}")
         try:
             with urllib.request.urlopen(f"{url}/livez/", timeout=5) as response:  # noqa: S310 (http: only)
                 if response.status == 200:
                     return
-        except OSError:
+        except OSError:  # refused, or an HTTPError (the router's 503)
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"the web server did not answer /livez/; its log: {log_path.read_text()}")
+    raise RuntimeError(f"the web server did not answer /livez/ within {seconds:.0f} s:\n{logs()}")
 
 
 def stop_server(process: subprocess.Popen) -> None:

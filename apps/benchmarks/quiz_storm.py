@@ -16,8 +16,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +28,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
-from apps.benchmarks.http_server import free_port, stop_server
+from apps.benchmarks.http_server import free_port, stop_server, wait_until_serving
 from apps.core.database import database_url
 from apps.quizzes.models import QuestionType, Quiz
 from apps.quizzes.services.questions import question_create
@@ -189,28 +187,15 @@ def servers(env: dict[str, str], log_dir: Path) -> Iterator[None]:
                     start_new_session=True,
                 )  # fmt: skip
             )
-        _wait_until_serving(int(env["PORT"]), started, log_dir)
+        wait_until_serving(
+            f"http://127.0.0.1:{env['PORT']}",
+            started,
+            lambda: "\n".join(p.read_text()[-2000:] for p in log_dir.glob("*.log")),
+        )
         yield
     finally:
         for process in started:
             stop_server(process)
-
-
-def _wait_until_serving(port: int, processes: list[subprocess.Popen], log_dir: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        for process in processes:
-            if process.poll() is not None:
-                logs = "\n".join(p.read_text()[-2000:] for p in log_dir.glob("*.log"))
-                raise RuntimeError(f"a server process exited early:\n{logs}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/", timeout=5):
-                return
-        except urllib.error.HTTPError:
-            return  # answering (a 503 only says some dependency is not perfect)
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("the web server did not answer within 90 s")
 
 
 def run_load(*, port: int, quiz: Quiz, tokens: list[str], arrival_seconds: float,
