@@ -25,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.benchmarks import workload
 from apps.benchmarks.http_server import free_port
+from apps.core.database import database_url
 from apps.dashboards.services import board_device_create
 from apps.events.services import event_publish
 from apps.events.types import Event, EventType
@@ -105,7 +106,9 @@ class Command(BaseCommand):
                 "--websocket_connect_timeout", "60", "schools24.asgi:application",
             ],
             env={**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get(
-                "DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE)},
+                "DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE),
+                # The database this command created the school in (a test's own, under pytest).
+                "DATABASE_URL": database_url()},
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:

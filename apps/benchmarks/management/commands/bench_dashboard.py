@@ -20,12 +20,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.benchmarks import workload
 from apps.benchmarks.redis_server import private_redis, use_buffer_redis
 from apps.dashboards.selectors import dashboard_cache_key
 from apps.users.models import GuardianLink, Role, User
+from apps.users.tokens import access_token_for
 from apps.writebuffer.sync import sync_all
 
 ROUNDS = 3
@@ -85,7 +85,7 @@ class Command(BaseCommand):
         cache = caches["default"]
         results: dict = {"seconds_per_role_mode_round": seconds, "rounds": ROUNDS, "roles": {}}
         for role, user in users.items():
-            client = Client(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+            client = Client(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
             key = dashboard_cache_key(user)
             timings: dict[str, list[float]] = {"cached": [], "uncached": []}
             for _warm in range(3):
