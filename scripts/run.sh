@@ -65,8 +65,9 @@ bash scripts/serve.sh worker & pids+=($!)
 bash scripts/serve.sh beat & pids+=($!)
 bash scripts/serve.sh web & pids+=($!)
 url="http://127.0.0.1:${PORT:-8000}"
-# Say "running" only once the server answers: /healthz/ answers 200, or 503 naming what is wrong.
-if ! "$PY" - "$url/healthz/" "${pids[@]}" <<'PYCODE'
+# Say "running" only once Django answers: /livez/ 200 (while gunicorn starts, the router in front
+# of it answers 503 itself); then /healthz/ says whether a dependency is not right.
+if ! "$PY" - "$url" "${pids[@]}" <<'PYCODE'
 import json, os, sys, time, urllib.error, urllib.request
 url, pids = sys.argv[1], [int(pid) for pid in sys.argv[2:]]
 deadline = time.monotonic() + 120
@@ -77,15 +78,19 @@ while time.monotonic() < deadline:
         except ProcessLookupError:
             sys.exit("A process stopped while starting; see its output above.")
     try:
-        with urllib.request.urlopen(url, timeout=2):
-            sys.exit(0)
-    except urllib.error.HTTPError as exc:
-        body = json.loads(exc.read() or b"{}")
-        print(f"Warning: {url} answers {exc.code}: {json.dumps(body)}", file=sys.stderr)
-        sys.exit(0)
-    except OSError:
+        with urllib.request.urlopen(f"{url}/livez/", timeout=2):
+            break
+    except OSError:  # refused, or the router's 503 while the server starts
         time.sleep(0.5)
-sys.exit(f"{url} did not answer within 120 s.")
+else:
+    sys.exit(f"{url} did not answer within 120 s.")
+try:
+    urllib.request.urlopen(f"{url}/healthz/", timeout=5).close()
+except urllib.error.HTTPError as exc:
+    body = json.loads(exc.read() or b"{}")
+    print(f"Warning: {url}/healthz/ answers {exc.code}: {json.dumps(body)}", file=sys.stderr)
+except OSError as exc:
+    print(f"Warning: {url}/healthz/ did not answer: {exc}", file=sys.stderr)
 PYCODE
 then
   exit 1
