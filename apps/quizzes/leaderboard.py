@@ -68,11 +68,11 @@ def leaderboard_set(
     """Put (or move) a student on the quiz's board and their class's board."""
     quiz_keys = board_keys(quiz_id)
     class_keys = board_keys(quiz_id, class_id) if class_id else quiz_keys
-    redis = _redis()
-    redis.eval(
-        _UPSERT, 4, *quiz_keys, *class_keys,
-        str(student_id), _member(student_id, finished_at), str(-score), "1" if class_id else "0",
-    )  # fmt: skip
+    # EVALSHA (the script's body is sent again only after a NOSCRIPT, e.g. a Redis restart).
+    _redis().register_script(_UPSERT)(
+        keys=[*quiz_keys, *class_keys],
+        args=[str(student_id), _member(student_id, finished_at), str(-score), int(bool(class_id))],
+    )
 
 
 def leaderboard_clear(quiz_id: uuid.UUID | str, class_ids: list[str]) -> None:
