@@ -37,7 +37,9 @@ from apps.writebuffer.cluster import async_cluster_client, is_cluster_url
 logger = logging.getLogger(__name__)
 
 LIVE_GROUP = "live-hints"
-BLOCK_MS = 5000
+# How long one read waits for new events. Short, so that a relay whose cancellation was lost
+# (see ``_raise_if_cancelled``) ends within a second; an idle relay costs a round trip a second.
+BLOCK_MS = 1000
 
 _relays: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
     weakref.WeakKeyDictionary()
@@ -120,12 +122,14 @@ async def _relay() -> None:
 def _raise_if_cancelled() -> None:
     """End the relay if its task was cancelled, even where the cancellation got lost.
 
-    redis-py (8.1) can swallow a ``CancelledError`` that lands inside a command: measured, about
-    one cancellation in ten at random moments of a starting relay, inside XGROUP CREATE or
-    XREADGROUP. The task is still marked as cancelling, but the command returns or fails like
-    any other. Without this check the relay
-    would go on reading for ever, and the event loop that owns it (daphne shutting down,
-    ``asyncio.run`` and so every ``async_to_sync``) would wait for it for ever.
+    On Python 3.11, ``asyncio.wait_for`` returns the awaited result and drops a cancellation
+    that arrives as that result is ready (CPython gh-86296, fixed in 3.12), and redis-py sends
+    every command through ``wait_for`` when a socket timeout is set. Measured here: about one
+    cancellation in ten, at random moments of a starting relay, ended inside such a send. The
+    task is still marked as cancelling, but the command goes on; without this check the relay
+    would read for ever, and the event loop that owns it (daphne shutting down, ``asyncio.run``
+    and so every ``async_to_sync``) would wait for it for ever. With it, the relay ends when
+    the command returns: at once, or after one blocking read (``BLOCK_MS``).
     """
     task = asyncio.current_task()
     if task is not None and task.cancelling():
