@@ -252,7 +252,10 @@ class Answer(SchoolOwned, BufferedModel):
     saved_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["attempt", "saved_at"]
+        # By the column, not the relation: ordering by "attempt" would join the attempts table
+        # (for their ordering), and an answer synced before its attempt would be dropped from
+        # every read of the database while it is no longer pending in the buffer.
+        ordering = ["attempt_id", "saved_at"]
 
     def __str__(self) -> str:
         return f"answer to {self.question_id} in {self.attempt_id}"

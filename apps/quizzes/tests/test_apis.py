@@ -90,6 +90,24 @@ def test_a_resent_answer_does_not_double_and_the_last_one_wins(world, quiz, bank
     assert (stored.status, stored.score, stored.number) == (AttemptStatus.FINISHED, 1, 1)
 
 
+def test_an_answer_synced_before_its_attempt_still_counts(world, quiz, bank, client_for):
+    """The two models sync side by side in no fixed order. An answer already in PostgreSQL
+    (no longer pending) whose attempt is still only in the buffer must be read and graded."""
+    from apps.writebuffer.registry import registration_for
+    from apps.writebuffer.sync import _ModelSync, consumer_name
+
+    client = client_for(world.student)
+    attempt = start(client, quiz.pk)
+    question = bank[QuestionType.SHORT_TEXT]
+    assert answer(client, attempt["id"], question.pk, {"text": " PARIS "}).status_code == 200
+    assert _ModelSync(registration_for(Answer), consumer_name()).run(100).synced == 1
+    assert (Answer.objects.count(), Attempt.objects.count()) == (1, 0)
+
+    result = submit(client, attempt["id"]).json()
+
+    assert result["score"] == "1.00"
+
+
 def test_a_submit_sent_twice_grades_once(world, quiz, bank, client_for):
     client = client_for(world.student)
     attempt = start(client, quiz.pk)

@@ -107,4 +107,9 @@ def test_a_celery_worker_submits_an_attempt_no_one_reads_again(
         time.sleep(0.2)
     stored = Attempt.objects.get(pk=attempt["id"])
     assert (stored.status, stored.finished_by, stored.score) == ("finished", "deadline", 1)
+    # The worker logs the task's success just after the task returns, which can be after the
+    # attempt it stored has reached the database.
+    logged = time.monotonic() + 10
+    while "succeeded" not in worker.log.read_text() and time.monotonic() < logged:
+        time.sleep(0.1)
     assert "succeeded" in worker.log.read_text()
