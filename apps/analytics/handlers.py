@@ -39,5 +39,6 @@ def _students_of(event: Event) -> set[uuid.UUID]:
 @handler("early-warnings", types=_KINDS_BY_EVENT)
 def reevaluate(event: Event) -> None:
     kinds = {str(k) for k in _KINDS_BY_EVENT[event.type]}
-    for student in User.objects.filter(pk__in=_students_of(event), is_active=True):
+    students = User.objects.filter(pk__in=_students_of(event), is_active=True)
+    for student in students.select_related("school"):
         warnings_evaluate(student=student, kinds=kinds)

@@ -229,7 +229,10 @@ def _notify_guardians(warning: EarlyWarning) -> None:
 def warnings_evaluate_school(*, school_id: uuid.UUID) -> int:
     """Nightly: every active student of a school. Returns warnings raised."""
     raised = 0
-    students = User.objects.filter(school_id=school_id, role="student", is_active=True)
+    # With their school: each evaluation measures up to the school's own today.
+    students = User.objects.filter(
+        school_id=school_id, role="student", is_active=True
+    ).select_related("school")
     for student in students.iterator():
         raised += len(warnings_evaluate(student=student))
     return raised

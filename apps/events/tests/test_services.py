@@ -16,7 +16,7 @@ from django.http import HttpResponse
 
 from apps.events import registry
 from apps.events.groups import class_group, user_group
-from apps.events.live import BLOCK_MS, ensure_live_relay
+from apps.events.live import BLOCK_MS, _relay, ensure_live_relay
 from apps.events.models import FailedEvent, OutboxEvent
 from apps.events.origin import RequestOriginMiddleware
 from apps.events.services import event_publish, events_dispatch, stream_key
@@ -145,8 +145,6 @@ def test_a_cancelled_relay_always_ends():
 
 
 async def _cancel_relays(times: int) -> dict[str, int]:
-    from apps.events.live import _relay
-
     outcomes: dict[str, int] = {}
     for attempt in range(times):
         relay = asyncio.get_running_loop().create_task(_relay())
